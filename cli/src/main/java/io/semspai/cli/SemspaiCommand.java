@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description = "Sem-SPAI Stream: detect AI-generated images with SPAI and a ConvNeXt-XXL semantic branch.",
     subcommands = {
+      DemoCommand.class,
       StackCommand.class,
       CommandLine.HelpCommand.class,
     })

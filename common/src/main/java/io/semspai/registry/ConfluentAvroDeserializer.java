@@ -10,6 +10,7 @@ import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.avro.util.ClassSecurityValidator;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 
@@ -18,6 +19,10 @@ import org.apache.kafka.common.serialization.Deserializer;
  * schema is the class's own, and Avro's schema resolution maps one onto the other.
  */
 public final class ConfluentAvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
+  static {
+    trustGeneratedClasses();
+  }
+
   private final SchemaRegistryClient client;
   private final Class<T> type;
   private final Schema readerSchema;
@@ -30,6 +35,18 @@ public final class ConfluentAvroDeserializer<T extends SpecificRecord> implement
     this.model = SpecificData.getForClass(type);
     this.readerSchema = model.getSchema(type);
   }
+
+  /**
+   * Avro 1.12 refuses to instantiate classes named by a schema unless they are trusted. Our generated classes are
+   * trusted in addition to whatever the JVM already trusts; nothing else is widened.
+   */
+  private static synchronized void trustGeneratedClasses() {
+    ClassSecurityValidator.ClassSecurityPredicate previous = ClassSecurityValidator.getGlobal();
+    ClassSecurityValidator.setGlobal(ClassSecurityValidator.composite(previous,
+        c -> c.getName().startsWith(GENERATED_PACKAGE)));
+  }
+
+  private static final String GENERATED_PACKAGE = "io.semspai.avro.";
 
   @Override
   public void configure(Map<String, ?> configs, boolean isKey) {
