@@ -60,23 +60,31 @@ public final class ConfluentAvroDeserializer<T extends SpecificRecord> implement
     }
     String where = "record on " + topic;
     int id = ConfluentWireFormat.schemaId(data, where);
-    SpecificDatumReader<T> reader = readers.computeIfAbsent(id,
-        i -> new SpecificDatumReader<>(client.schemaById(i), readerSchema, model));
+    SpecificDatumReader<T> reader;
+    try {
+      reader = readers.computeIfAbsent(id, i -> new SpecificDatumReader<>(client.schemaById(i), readerSchema, model));
+    } catch (RegistryException.UnknownSchemaId e) {
+      throw new RecordFormatException(RecordFormatException.Reason.UNKNOWN_SCHEMA_ID, where + ": " + e.getMessage(), e);
+    }
     BinaryDecoder dec = DecoderFactory.get().binaryDecoder(
         data, ConfluentWireFormat.HEADER_BYTES, data.length - ConfluentWireFormat.HEADER_BYTES, null);
     T value;
     try {
       value = reader.read(null, dec);
     } catch (EOFException e) {
-      throw new SerializationException(where + ": truncated payload: the Avro body ends before the "
-          + type.getSimpleName() + " written with schema id " + id + " is complete (" + data.length + " bytes)", e);
+      throw new RecordFormatException(RecordFormatException.Reason.TRUNCATED_PAYLOAD,
+          where + ": truncated payload: the Avro body ends before the "
+          + type.getSimpleName() + " written with schema id " + id + " is complete (" + data.length + " bytes)",
+          e);
     } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException e) {
-      throw new SerializationException(where + ": corrupt Avro body for schema id " + id + ": " + e, e);
+      throw new RecordFormatException(RecordFormatException.Reason.CORRUPT_PAYLOAD,
+          where + ": corrupt Avro body for schema id " + id + ": " + e, e);
     }
     try {
       if (!dec.isEnd()) {
-        throw new SerializationException(where + ": corrupt payload: bytes left over after the "
-            + type.getSimpleName() + " written with schema id " + id);
+        throw new RecordFormatException(RecordFormatException.Reason.CORRUPT_PAYLOAD,
+            where + ": corrupt payload: bytes left over after the " + type.getSimpleName()
+                + " written with schema id " + id, null);
       }
     } catch (IOException e) {
       throw new SerializationException(where + ": " + e, e);

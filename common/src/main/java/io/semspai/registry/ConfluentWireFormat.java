@@ -1,7 +1,6 @@
 package io.semspai.registry;
 
 import java.nio.ByteBuffer;
-import org.apache.kafka.common.errors.SerializationException;
 
 /** The Confluent framing of a record value: magic byte 0, a 4-byte big-endian schema id, then the Avro binary body. */
 public final class ConfluentWireFormat {
@@ -17,13 +16,14 @@ public final class ConfluentWireFormat {
   /** The schema id of a framed payload, after checking the frame; {@code where} names the record in errors. */
   public static int schemaId(byte[] payload, String where) {
     if (payload.length < HEADER_BYTES) {
-      throw new SerializationException(where + ": truncated payload: " + payload.length
-          + " bytes, shorter than the 5-byte Confluent header (magic byte + schema id)");
+      throw new RecordFormatException(RecordFormatException.Reason.TRUNCATED_PAYLOAD,
+          where + ": truncated payload: " + payload.length
+          + " bytes, shorter than the 5-byte Confluent header (magic byte + schema id)", null);
     }
     if (payload[0] != MAGIC) {
-      throw new SerializationException(String.format(
+      throw new RecordFormatException(RecordFormatException.Reason.WRONG_MAGIC_BYTE, String.format(
           "%s: wrong magic byte 0x%02x: not Confluent-framed Avro (expected 0x00, then a 4-byte schema id)",
-          where, payload[0] & 0xFF));
+          where, payload[0] & 0xFF), null);
     }
     return ByteBuffer.wrap(payload, 1, 4).getInt();
   }
