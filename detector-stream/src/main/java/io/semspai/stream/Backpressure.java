@@ -17,6 +17,7 @@ public final class Backpressure {
   private final AtomicLong parked = new AtomicLong();
   private final AtomicBoolean paused = new AtomicBoolean();
   private final AtomicLong pauses = new AtomicLong();
+  private volatile boolean held;
 
   public Backpressure(long highWatermark) {
     if (highWatermark < 1) {
@@ -39,7 +40,12 @@ public final class Backpressure {
 
   /** True while input should not be fetched. */
   public boolean paused() {
-    return paused.get();
+    return held || paused.get();
+  }
+
+  /** Stops input regardless of the count, for shutdown: in-flight work drains while nothing new arrives. */
+  public void hold() {
+    held = true;
   }
 
   public long parked() {

@@ -23,6 +23,11 @@ final class BackpressureClientSupplier implements KafkaClientSupplier {
   }
 
   @Override
+  public org.apache.kafka.clients.admin.Admin getAdmin(Map<String, Object> config) {
+    return org.apache.kafka.clients.admin.Admin.create(config);
+  }
+
+  @Override
   public Producer<byte[], byte[]> getProducer(Map<String, Object> config) {
     return new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
   }
