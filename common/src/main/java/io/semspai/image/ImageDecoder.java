@@ -21,9 +21,9 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.event.IIOReadProgressListener;
 import javax.imageio.spi.IIORegistry;
 import javax.imageio.spi.ImageReaderSpi;
 import javax.imageio.stream.ImageInputStream;
@@ -73,8 +73,15 @@ public final class ImageDecoder implements AutoCloseable {
   private final ExecutorService workers;
 
   public ImageDecoder(IntakePolicy policy) {
+    this(policy, Map.of());
+  }
+
+  /** For tests: replaces the reader of some formats (to make a decoder hang, throw or run out of memory). */
+  ImageDecoder(IntakePolicy policy, Map<ImageFormat, ImageReaderSpi> overrides) {
     this.policy = policy;
-    this.readers = findReaders();
+    Map<ImageFormat, ImageReaderSpi> found = findReaders();
+    found.putAll(overrides);
+    this.readers = found;
     this.slots = new Semaphore(policy.maxDecodesInFlight());
     AtomicInteger n = new AtomicInteger();
     ThreadFactory daemons = r -> {
@@ -119,12 +126,12 @@ public final class ImageDecoder implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw IntakeReason.CANCELLED.exception(label, "waiting for a decode slot");
     }
-    AtomicReference<ImageReader> reader = new AtomicReference<>();
+    Control control = new Control();
     Future<DecodedImage> job;
     try {
       job = workers.submit(() -> {
         try {
-          return decodeNow(bytes, label, reader);
+          return decodeNow(bytes, label, control);
         } finally {
           // Released only when the work really ends: a decoder that ignores abort() keeps its slot and its memory.
           slots.release();
@@ -137,11 +144,11 @@ public final class ImageDecoder implements AutoCloseable {
     try {
       return job.get(deadline.remainingMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      stop(job, reader);
+      control.stop(job);
       throw IntakeReason.DECODE_TIMEOUT.exception(label,
           "decoding took longer than " + policy.decodeTimeout().toMillis() + " ms");
     } catch (InterruptedException e) {
-      stop(job, reader);
+      control.stop(job);
       Thread.currentThread().interrupt();
       throw IntakeReason.CANCELLED.exception(label, "decoding");
     } catch (ExecutionException e) {
@@ -156,12 +163,68 @@ public final class ImageDecoder implements AutoCloseable {
     }
   }
 
-  private static void stop(Future<?> job, AtomicReference<ImageReader> reader) {
-    ImageReader r = reader.get();
-    if (r != null) {
-      r.abort();
+  /**
+   * Stops a decode that ran out of time. The JDK's JPEG reader (which TwelveMonkeys wraps) is locked to its decoding
+   * thread and throws if abort() comes from another, so the request is also handed over through a progress listener
+   * that calls abort() on the decoding thread at its next scanline.
+   */
+  static final class Control {
+    volatile boolean stopped;
+    volatile ImageReader reader;
+
+    void stop(Future<?> job) {
+      stopped = true;
+      ImageReader r = reader;
+      if (r != null) {
+        try {
+          r.abort();
+        } catch (IllegalStateException e) {
+          // locked to the decoding thread: the progress listener aborts it there
+        }
+      }
+      job.cancel(true);
     }
-    job.cancel(true);
+
+    IIOReadProgressListener listener() {
+      return new IIOReadProgressListener() {
+        @Override
+        public void imageProgress(ImageReader source, float percentageDone) {
+          if (stopped) {
+            source.abort();
+          }
+        }
+
+        @Override
+        public void sequenceStarted(ImageReader source, int minIndex) {}
+
+        @Override
+        public void sequenceComplete(ImageReader source) {}
+
+        @Override
+        public void imageStarted(ImageReader source, int imageIndex) {}
+
+        @Override
+        public void imageComplete(ImageReader source) {}
+
+        @Override
+        public void thumbnailStarted(ImageReader source, int imageIndex, int thumbnailIndex) {}
+
+        @Override
+        public void thumbnailProgress(ImageReader source, float percentageDone) {}
+
+        @Override
+        public void thumbnailComplete(ImageReader source) {}
+
+        @Override
+        public void readAborted(ImageReader source) {}
+      };
+    }
+
+    void check(String label) throws IntakeException {
+      if (stopped) {
+        throw IntakeReason.DECODE_TIMEOUT.exception(label, "decoding was stopped at its deadline");
+      }
+    }
   }
 
   @Override
@@ -172,7 +235,7 @@ public final class ImageDecoder implements AutoCloseable {
   }
 
   /** Runs on a worker thread. */
-  DecodedImage decodeNow(byte[] bytes, String label, AtomicReference<ImageReader> current) throws IntakeException {
+  DecodedImage decodeNow(byte[] bytes, String label, Control control) throws IntakeException {
     ImageFormat format = ImageFormat.sniff(bytes).orElseThrow(
         () -> IntakeReason.UNSUPPORTED_FORMAT.exception(label, ImageFormat.describeUnknown(bytes)));
     String name = format.name();
@@ -204,7 +267,8 @@ public final class ImageDecoder implements AutoCloseable {
         throw IntakeReason.UNSUPPORTED_FORMAT.exception(label, "no " + name + " reader is installed");
       }
       reader = spi.createReaderInstance();
-      current.set(reader);
+      control.reader = reader;
+      reader.addIIOReadProgressListener(control.listener());
       List<String> warnings = Collections.synchronizedList(new ArrayList<>());
       reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
       RgbImage image;
@@ -219,10 +283,12 @@ public final class ImageDecoder implements AutoCloseable {
         if (format == ImageFormat.JPEG) {
           // Raw samples, so no ICC transform sneaks in and CMYK/YCCK is converted with PIL's formula.
           Raster raster = reader.readRaster(0, param);
+          control.check(label);
           checkJpegWarnings(warnings, label);
           image = Pixels.fromJpegRaster(raster, jpeg.colorSpace(), label);
         } else {
           BufferedImage decoded = reader.read(0, param);
+          control.check(label);
           image = format == ImageFormat.GIF
               ? Pixels.gifCanvas(decoded, gif, label)
               : Pixels.fromImage(decoded, png != null && png.colorType() == 4, label, name);
@@ -232,9 +298,7 @@ public final class ImageDecoder implements AutoCloseable {
               "decoded " + image.width() + "×" + image.height() + " but the header says " + w + "×" + h);
         }
       }
-      if (Thread.currentThread().isInterrupted()) {
-        throw IntakeReason.DECODE_TIMEOUT.exception(label, "decoding was stopped at its deadline");
-      }
+      control.check(label);
       int orientation = format == ImageFormat.TIFF ? ExifOrientation.readTiff(bytes, 0) : ExifOrientation.read(exif);
       boolean rotate = policy.applyExifOrientation() && orientation != 1;
       return new DecodedImage(format, rotate ? ExifOrientation.apply(image, orientation) : image, orientation, rotate);

@@ -314,7 +314,7 @@ public record IntakePolicy(
     private List<Path> fileRoots = List.of();
     private List<String> allow = List.of();
     private boolean applyExifOrientation = false;
-    private Duration decodeTimeout = Duration.ofSeconds(20);
+    private Duration decodeTimeout = Duration.ofSeconds(10);
     private int maxDecodesInFlight = Math.max(1, Runtime.getRuntime().availableProcessors());
 
     private Builder() {}

@@ -82,8 +82,9 @@ final class Pixels {
     }
     byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
     int[] row = new int[w * bands];
+    RowReader rows = new RowReader(r);
     for (int y = 0; y < h; y++) {
-      r.getPixels(r.getMinX(), r.getMinY() + y, w, 1, row);
+      rows.row(y, row);
       int o = y * w * 3;
       switch (cs) {
         case GRAY -> {
@@ -171,10 +172,11 @@ final class Pixels {
       bits[b] = r.getSampleModel().getSampleSize(b);
     }
     int[] row = new int[w * bands];
+    RowReader rows = new RowReader(r);
     if (csType == ColorSpace.TYPE_GRAY && colors == 1) {
       boolean clip16 = bits[0] == 16 && !grayHasAlpha;
       for (int y = 0; y < h; y++) {
-        r.getPixels(r.getMinX(), r.getMinY() + y, w, 1, row);
+        rows.row(y, row);
         for (int x = 0, o = y * w * 3; x < w; x++, o += 3) {
           int v = row[x * bands];
           byte g = (byte) (clip16 ? Math.min(v, 255) : scale(v, bits[0]));
@@ -185,7 +187,7 @@ final class Pixels {
       }
     } else if (csType == ColorSpace.TYPE_RGB && colors == 3) {
       for (int y = 0; y < h; y++) {
-        r.getPixels(r.getMinX(), r.getMinY() + y, w, 1, row);
+        rows.row(y, row);
         for (int x = 0, o = y * w * 3; x < w; x++, o += 3) {
           int i = x * bands;
           out[o] = (byte) scale(row[i], bits[0]);
@@ -195,7 +197,7 @@ final class Pixels {
       }
     } else if (csType == ColorSpace.TYPE_CMYK && colors == 4) {
       for (int y = 0; y < h; y++) {
-        r.getPixels(r.getMinX(), r.getMinY() + y, w, 1, row);
+        rows.row(y, row);
         for (int x = 0, o = y * w * 3; x < w; x++, o += 3) {
           int i = x * bands;
           cmykToRgb(scale(row[i], bits[0]), scale(row[i + 1], bits[1]), scale(row[i + 2], bits[2]),
