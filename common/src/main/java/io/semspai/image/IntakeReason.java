@@ -12,9 +12,13 @@ import java.util.Locale;
  */
 public enum IntakeReason {
   // ---- the source ----
-  BAD_URI("the source is not a usable URI", "-", "image %s: not a usable URI: %s"),
+  BAD_URI(
+      "the source is not a usable URI (no scheme, bad host or port, credentials in the URI, a numeric-looking host"
+          + " that is not an address)",
+      "-", "image %s: not a usable URI: %s"),
   SCHEME_NOT_ALLOWED(
-      "the URI scheme is not http, https or file", "-", "image %s: scheme '%s' is not supported (%s)"),
+      "the URI scheme is not http, https or file (s3:// is planned)", "-",
+      "image %s: scheme '%s' is not supported (%s)"),
   ADDRESS_NOT_ALLOWED(
       "the host resolves to a loopback, private, link-local, multicast, reserved or otherwise internal address",
       "intake.allow",
@@ -28,7 +32,7 @@ public enum IntakeReason {
 
   // ---- the network ----
   DNS_FAILED("the host name does not resolve", "-", "image %s: cannot resolve host %s: %s"),
-  CONNECT_FAILED("no TCP connection could be opened", "-", "image %s: cannot connect to %s: %s"),
+  CONNECT_FAILED("no TCP connection could be opened, or it broke", "-", "image %s: cannot connect to %s: %s"),
   TLS_FAILED(
       "the TLS handshake failed, or the certificate does not match the host name", "-",
       "image %s: TLS with %s failed: %s"),
@@ -71,7 +75,7 @@ public enum IntakeReason {
       "compressed data inside the file inflates far past what its header needs", "-",
       "image %s: %s inflates past %d bytes: %s"),
   TOO_MANY_PIXELS(
-      "width x height from the header exceeds the pixel limit; refused before any pixel is allocated",
+      "width × height from the header exceeds the pixel limit; refused before any pixel is allocated",
       "intake.max-pixels",
       "image %s: %d×%d px exceeds max-pixels %d (set intake.max-pixels)"),
   DIMENSION_TOO_LARGE(
@@ -79,7 +83,7 @@ public enum IntakeReason {
       "intake.max-width, intake.max-height",
       "image %s: %d×%d px exceeds max-%s %d (set intake.max-%s)"),
   DECODE_TIMEOUT(
-      "decoding did not finish in time (e.g. a progressive JPEG with very many scans)",
+      "decoding did not finish in time (e.g. a progressive JPEG with very many scans), or no decode slot came free",
       "intake.decode-timeout, intake.max-decodes-in-flight",
       "image %s: %s (set intake.decode-timeout)"),
   DECODER_FAILURE(
