@@ -22,7 +22,7 @@ final class Deadline {
 
   long remainingMillis() {
     long left = end - System.nanoTime();
-    return left <= 0 ? 0 : Math.max(1, left / 1_000_000);
+    return left <= 0 ? 0 : (left + 999_999) / 1_000_000; // rounded up: a timeout set from it ends at or after the deadline
   }
 
   boolean expired() {
@@ -32,5 +32,10 @@ final class Deadline {
   /** The smaller of {@code limitMillis} and what is left, at least 1 ms (0 means "forever" to sockets). */
   int clamp(long limitMillis) {
     return (int) Math.max(1, Math.min(Math.min(limitMillis, remainingMillis()), Integer.MAX_VALUE));
+  }
+
+  /** Whether a wait of {@code limitMillis} would be cut short by this deadline. */
+  boolean binds(long limitMillis) {
+    return remainingMillis() < limitMillis;
   }
 }

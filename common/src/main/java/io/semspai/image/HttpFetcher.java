@@ -52,6 +52,7 @@ final class HttpFetcher {
   private static final int MAX_LINE = 8 * 1024;
   private static final int MAX_HEADERS = 100;
   private static final String USER_AGENT = "semspai-intake/1";
+  private static final String DEADLINE = "total deadline";
 
   private final IntakePolicy policy;
   private final AddressPolicy addresses;
@@ -208,14 +209,14 @@ final class HttpFetcher {
     } catch (IntakeException e) {
       throw e; // it is an IOException too; keep its own reason
     } catch (SocketTimeoutException e) {
-      throw timeout(label, "reading from " + target.hostHeader(), deadline);
+      throw timeout(label, "reading from " + target.hostHeader(), deadline, DEADLINE.equals(e.getMessage()));
     } catch (IOException e) {
       throw IntakeReason.CONNECT_FAILED.exception(e, label, target.hostHeader(), describe(e));
     }
   }
 
-  private IntakeException timeout(String label, String what, Deadline deadline) {
-    if (deadline.expired()) {
+  private IntakeException timeout(String label, String what, Deadline deadline, boolean deadlineBound) {
+    if (deadlineBound || deadline.expired()) {
       return IntakeReason.TIMEOUT.exception(label, "the whole fetch", deadline.total().toMillis(),
           IntakePolicy.TOTAL_DEADLINE);
     }
@@ -226,21 +227,24 @@ final class HttpFetcher {
       throws IntakeException {
     IOException last = null;
     boolean timedOut = false;
+    boolean deadlineBound = false;
     for (InetAddress address : checked) {
       if (deadline.expired()) {
         break;
       }
-      int timeout = deadline.clamp(policy.connectTimeout().toMillis());
+      long limit = policy.connectTimeout().toMillis();
+      boolean bound = deadline.binds(limit);
       try {
-        return connector.connect(new InetSocketAddress(address, target.port()), timeout);
+        return connector.connect(new InetSocketAddress(address, target.port()), deadline.clamp(limit));
       } catch (SocketTimeoutException e) {
         timedOut = true;
+        deadlineBound = bound;
         last = e;
       } catch (IOException e) {
         last = e;
       }
     }
-    if (deadline.expired()) {
+    if (deadline.expired() || (timedOut && deadlineBound)) {
       throw IntakeReason.TIMEOUT.exception(label, "the whole fetch", deadline.total().toMillis(),
           IntakePolicy.TOTAL_DEADLINE);
     }
@@ -253,6 +257,7 @@ final class HttpFetcher {
   }
 
   private Socket handshake(Socket raw, HostName target, String label, Deadline deadline) throws IntakeException {
+    boolean bound = deadline.binds(policy.connectTimeout().toMillis());
     try {
       SSLSocket ssl = (SSLSocket) tls.createSocket(raw, target.host(), target.port(), true);
       SSLParameters params = ssl.getSSLParameters();
@@ -272,6 +277,10 @@ final class HttpFetcher {
       ssl.startHandshake();
       return ssl;
     } catch (SocketTimeoutException e) {
+      if (bound || deadline.expired()) {
+        throw IntakeReason.TIMEOUT.exception(e, label, "the whole fetch", deadline.total().toMillis(),
+            IntakePolicy.TOTAL_DEADLINE);
+      }
       throw IntakeReason.TIMEOUT.exception(e, label, "the TLS handshake with " + target.hostHeader(),
           policy.connectTimeout().toMillis(), IntakePolicy.CONNECT_TIMEOUT);
     } catch (SSLException e) {
@@ -564,10 +573,17 @@ final class HttpFetcher {
 
     private boolean fill() throws IOException {
       if (deadline.expired()) {
-        throw new SocketTimeoutException("deadline");
+        throw new SocketTimeoutException(DEADLINE);
       }
+      boolean bound = deadline.binds(readTimeout);
       socket.setSoTimeout(deadline.clamp(readTimeout));
-      int n = in.read(buf, 0, buf.length);
+      int n;
+      try {
+        n = in.read(buf, 0, buf.length);
+      } catch (SocketTimeoutException e) {
+        // Say which limit ended the wait: the read timeout, or the deadline that cut it short.
+        throw new SocketTimeoutException(bound ? DEADLINE : "read timeout");
+      }
       if (n < 0) {
         return false;
       }
