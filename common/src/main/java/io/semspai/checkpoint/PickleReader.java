@@ -59,6 +59,9 @@ final class PickleReader {
     try {
       while (true) {
         opPos = pos;
+        if (pos >= data.length) {
+          throw malformed("it ends without a STOP opcode, so it is truncated");
+        }
         int op = u8();
         switch (op) {
           case 0x80: { // PROTO

@@ -264,7 +264,8 @@ public final class TorchCheckpoint implements AutoCloseable {
           + " (first entries: " + names.subList(0, Math.min(5, names.size())) + ")");
     }
     String prefix = pickles.get(0).substring(0, pickles.get(0).length() - "data.pkl".length());
-    if (zip.getEntry(prefix + "constants.pkl") != null || names.stream().anyMatch(n -> n.startsWith(prefix + "code/"))) {
+    if (zip.getEntry(prefix + "constants.pkl") != null
+        || names.stream().anyMatch(n -> n.startsWith(prefix + "code/"))) {
       throw new CheckpointException(file + ": a TorchScript archive (torch.jit.save), not a torch.save checkpoint;"
           + " in Python, torch.save(torch.jit.load(path).state_dict(), new_path) extracts its weights");
     }
@@ -328,17 +329,14 @@ public final class TorchCheckpoint implements AutoCloseable {
       }
       List<?> t = (List<?>) pid;
       String key = (String) t.get(2);
-      StorageRef known = storages.get(key);
-      if (known != null) {
-        return known;
-      }
       PyGlobal type = (PyGlobal) t.get(1);
       DType dtype = null;
       if (type.module().equals("torch")) {
         dtype = type.name().equals("UntypedStorage") ? DType.U8 : DType.ofStorageClass(type.name()).orElse(null);
       }
+      // Not shared between ids: torch 2.x may name one storage untyped in one place and typed in another.
       StorageRef ref = new StorageRef(key, type.name(), dtype, (Long) t.get(4), String.valueOf(t.get(3)));
-      storages.put(key, ref);
+      storages.putIfAbsent(key, ref);
       return ref;
     }
 

@@ -51,7 +51,10 @@ public final class TorchTensor {
         dictName);
   }
 
-  /** Its key in the state dict it was taken from; {@code null} for a tensor reached through {@link TorchCheckpoint#root()}. */
+  /**
+   * Its key in the state dict it was taken from; {@code null} for a tensor reached through
+   * {@link TorchCheckpoint#root()}.
+   */
   public String key() {
     return key;
   }
