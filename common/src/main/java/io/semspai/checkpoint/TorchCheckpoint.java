@@ -364,7 +364,9 @@ public final class TorchCheckpoint implements AutoCloseable {
       }
       if (m.equals("torch._tensor") && (n.equals("_rebuild_from_type_v2") || n.equals("_rebuild_from_type"))) {
         // A tensor subclass: (func, type, args, state). Rebuild the plain tensor, drop the subclass.
-        if (args.size() >= 3 && args.get(0) instanceof PyGlobal && args.get(2) instanceof List) {
+        // Only one level: the inner function must be a plain rebuild, never this one again.
+        if (args.size() >= 3 && args.get(0) instanceof PyGlobal && args.get(2) instanceof List
+            && ((PyGlobal) args.get(0)).module().equals("torch._utils")) {
           @SuppressWarnings("unchecked")
           List<Object> inner = (List<Object>) args.get(2);
           Object t = call((PyGlobal) args.get(0), inner);
@@ -389,6 +391,19 @@ public final class TorchCheckpoint implements AutoCloseable {
       if (shape.length != stride.length) {
         throw new CheckpointException(file + ": data.pkl: a tensor has size " + Arrays.toString(shape)
             + " but stride " + Arrays.toString(stride));
+      }
+      try {
+        // Sizes come from the file: refuse ones whose element count or extent overflows before anything uses them.
+        long last = offset;
+        long numel = 1;
+        for (int i = 0; i < shape.length; i++) {
+          numel = Math.multiplyExact(numel, shape[i]);
+          last = Math.addExact(last, Math.multiplyExact(Math.max(shape[i] - 1, 0), stride[i]));
+        }
+        Math.multiplyExact(Math.addExact(last, 1), 16);
+      } catch (ArithmeticException e) {
+        throw new CheckpointException(file + ": data.pkl: a tensor's size " + Arrays.toString(shape) + ", stride "
+            + Arrays.toString(stride) + " and offset " + offset + " overflow 64 bits; the file is damaged");
       }
       DType dtype = storage.dtype();
       String torchType = dtype != null ? dtype.torchName() : storage.typeName();

@@ -171,6 +171,21 @@ class NewerTorchFormsTest {
   }
 
   @Test
+  void absurdSizesAreRefusedBeforeAnythingIsAllocated() throws Exception {
+    Pickle p = new Pickle().op(0x80, 2, '}', '(');
+    // shape (2^40, 2^40): LONG1 with 6 little-endian bytes.
+    p.str("w").global("torch._utils", "_rebuild_tensor_v2").op('(').storage("FloatStorage", "0", 1).integer(0)
+        .op(0x8a, 6, 0, 0, 0, 0, 0, 1).op(0x8a, 6, 0, 0, 0, 0, 0, 1).op(0x86).integer(1).integer(1).op(0x86, 0x89)
+        .orderedDict().op('t', 'R');
+    p.op('u', '.');
+    Path file = tmp.resolve("huge.pt");
+    write(file, p.out.toByteArray(), Map.of("0", new byte[4]), ZipEntry.STORED);
+    String message = assertThrows(CheckpointException.class, () -> TorchCheckpoint.open(file)).getMessage();
+    assertTrue(message.contains("huge.pt: data.pkl: a tensor's size [1099511627776, 1099511627776]"), message);
+    assertTrue(message.contains("overflow 64 bits"), message);
+  }
+
+  @Test
   void malformedPickleSaysWhere() throws Exception {
     Path file = tmp.resolve("cut.pt");
     // A dict, a MARK, a key and then the pickle simply ends.
