@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
     description = "Sem-SPAI Stream: detect AI-generated images with SPAI and a ConvNeXt-XXL semantic branch.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      ModelCommand.class,
+      InferCommand.class,
     })
 public final class SemspaiCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -145,7 +145,9 @@ public final class Safetensors {
     try {
       root = JSON.readTree(StandardCharsets.UTF_8.decode(json).toString());
     } catch (IOException e) {
-      throw new FormatException("not a safetensors file: the header is not JSON (" + e.getMessage() + ")");
+      String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
+          : e.getMessage();
+      throw new FormatException("not a safetensors file: the header is not JSON (" + why + ")");
     }
     if (root == null || !root.isObject()) {
       throw new FormatException("not a safetensors file: the header is not a JSON object");

@@ -59,9 +59,17 @@ public final class StateDictLoader {
           .tensors()
           .forEach(t -> infos.put(t.name(), t));
     } catch (Safetensors.FormatException e) {
-      if (digest != null) {
-        // a damaged file is first of all a checksum problem; say both
-        throw new Refusal(e.getMessage() + " (so its sha256 cannot match " + expectedSha256 + ")", e);
+      if (expectedSha256 != null) {
+        // a damaged file is first of all a checksum problem: report that, the format error is its symptom
+        String actual;
+        try {
+          actual = Safetensors.sha256Hex(file);
+        } catch (IOException io) {
+          throw new Refusal("cannot read " + file.getFileName() + ": " + io.getMessage(), io);
+        }
+        if (!actual.equalsIgnoreCase(expectedSha256)) {
+          throw new Refusal("sha256 mismatch (expected " + expectedSha256 + ", got " + actual + ")", e);
+        }
       }
       throw new Refusal(e.getMessage(), e);
     } catch (IOException e) {

@@ -159,6 +159,11 @@ public final class SpaiModel implements AutoCloseable {
     }
   }
 
+  /** The manager holding the weights (tests check that scoring leaves nothing in it). */
+  NDManager weightsManager() {
+    return weights;
+  }
+
   @Override
   public void close() {
     weights.close();

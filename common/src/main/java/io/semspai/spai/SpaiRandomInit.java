@@ -1,10 +1,13 @@
 package io.semspai.spai;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.semspai.bundle.Safetensors;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -18,8 +21,8 @@ import java.util.SplittableRandom;
  *   <li>LayerNorm weights ~ 1 + N(0, 0.05²), biases (q/v biases too) ~ N(0, 0.02²);
  *   <li>{@code cls_token}, {@code pos_embed} ~ N(0, 0.02²); {@code patch_aggregator} and {@code alpha} ~ N(0, 1),
  *       so attention and layer weights are far from uniform;
- *   <li>the last head layer ~ N(0, 9/fan_in) with zero bias: a unit-scale feature through two ReLU layers keeps a
- *       second moment of about 1/4, so logits get a standard deviation of about √(9/4) = 1.5;
+ *   <li>the last head layer is drawn like any Linear, then scaled after a calibration forward pass so the logits
+ *       of fixed synthetic images spread with a standard deviation of 1.5, its bias centring them on 0;
  *   <li>{@code frequencies_mask} is generated as upstream does.
  * </ul>
  *
@@ -45,15 +48,105 @@ public final class SpaiRandomInit {
     return out;
   }
 
-  /** Writes every tensor of {@link #specs} to {@code writer}, one at a time. */
+  /**
+   * Writes every tensor of {@link #specs} to {@code writer}, one at a time, keeping a native copy to run the
+   * network once all but the last head layer exist: that layer is then scaled so the logits of a fixed set of
+   * synthetic patches have a standard deviation of {@link #TARGET_LOGIT_STD}, and its bias centres them on 0.
+   * Scale and offset are rounded to two significant digits so the bytes do not depend on the last bits of a
+   * particular CPU's kernels.
+   */
   public static void write(SpaiConfig cfg, long seed, Safetensors.Writer writer) throws IOException {
-    for (Safetensors.TensorSpec s : specs(cfg)) {
-      if (s.dtype() == Safetensors.DType.I64) {
-        writer.writeLongs(s.name(), FrequencyMask.generate(cfg.vit().imgSize(), cfg.fre().maskingRadius()));
-      } else {
-        writer.writeFloats(s.name(), values(s.name(), s.shape(), seed));
+    List<Safetensors.TensorSpec> specs = specs(cfg);
+    try (NDManager m = NDManager.newBaseManager()) {
+      Map<String, NDArray> state = new LinkedHashMap<>();
+      float[] lastWeight = null;
+      for (Safetensors.TensorSpec s : specs) {
+        Shape shape = new Shape(s.shape());
+        if (s.dtype() == Safetensors.DType.I64) {
+          long[] mask = FrequencyMask.generate(cfg.vit().imgSize(), cfg.fre().maskingRadius());
+          writer.writeLongs(s.name(), mask);
+          state.put(s.name(), m.create(mask, shape));
+        } else if (s.name().equals(LAST_HEAD_WEIGHT)) {
+          lastWeight = values(s.name(), s.shape(), seed);
+          state.put(s.name(), m.create(lastWeight, shape));
+        } else if (s.name().equals(LAST_HEAD_BIAS)) {
+          state.put(s.name(), m.zeros(shape));
+        } else {
+          float[] v = values(s.name(), s.shape(), seed);
+          writer.writeFloats(s.name(), v);
+          state.put(s.name(), m.create(v, shape));
+        }
+      }
+      if (!specs.get(specs.size() - 2).name().equals(LAST_HEAD_WEIGHT)
+          || !specs.get(specs.size() - 1).name().equals(LAST_HEAD_BIAS)) {
+        throw new IllegalStateException("the last head layer must come last in the state dict");
+      }
+      SpaiNetwork net = new SpaiNetwork(cfg);
+      net.load(state);
+      float[] raw = calibrationLogits(net, m);
+      double mean = 0;
+      for (float v : raw) {
+        mean += v / raw.length;
+      }
+      double var = 0;
+      for (float v : raw) {
+        var += (v - mean) * (v - mean) / (raw.length - 1);
+      }
+      double scale = twoDigits(TARGET_LOGIT_STD / Math.max(Math.sqrt(var), 1e-6));
+      float[] w = lastWeight;
+      for (int i = 0; i < w.length; i++) {
+        w[i] = (float) (w[i] * scale);
+      }
+      writer.writeFloats(LAST_HEAD_WEIGHT, w);
+      writer.writeFloats(LAST_HEAD_BIAS, new float[] {(float) -twoDigits(mean * scale)});
+    }
+  }
+
+  /** Logit spread a random-init bundle aims at across images (spec §6 "Test weights"). */
+  public static final double TARGET_LOGIT_STD = 1.5;
+
+  private static double twoDigits(double v) {
+    if (v == 0) {
+      return 0;
+    }
+    return new java.math.BigDecimal(v).round(new java.math.MathContext(2)).doubleValue();
+  }
+
+  /** Logits of eight fixed synthetic single-patch images (gradients, stripes, checkers, noise). */
+  static float[] calibrationLogits(SpaiNetwork net, NDManager parent) {
+    int s = net.config().patch().size();
+    int n = 8;
+    float[] pixels = new float[n * 3 * s * s];
+    SplittableRandom noise = new SplittableRandom(20241129L);
+    for (int k = 0; k < n; k++) {
+      for (int c = 0; c < 3; c++) {
+        for (int y = 0; y < s; y++) {
+          for (int x = 0; x < s; x++) {
+            double v = switch (k) {
+              case 0 -> (x + c * 30) / (double) (s + 60);
+              case 1 -> ((x / 4 + y / 4) % 2 == 0) ? 0.9 - 0.2 * c : 0.1;
+              case 2 -> 0.5 + 0.45 * Math.sin(x * 0.7 + c) * Math.cos(y * 0.11);
+              case 3 -> noise.nextDouble();
+              case 4 -> ((y / 16) % 2 == 0) ? 0.2 + 0.3 * c : 0.8;
+              case 5 -> 0.5 + 0.3 * Math.sin((x * x + y * y) * 0.002) + 0.1 * noise.nextDouble();
+              case 6 -> Math.min(1, Math.abs(x - y) / 64.0) * (0.4 + 0.2 * c);
+              default -> ((x * 7 + y * 13 + c * 5) % 17) / 16.0;
+            };
+            pixels[((k * 3 + c) * s + y) * s + x] = (float) v;
+          }
+        }
       }
     }
+    float[] logits = new float[n];
+    try (NDManager m = parent.newSubManager()) {
+      NDArray features = net.encodePatches(null, m.create(pixels, new Shape(n, 3, s, s)), false);
+      for (int k = 0; k < n; k++) {
+        try (SpaiNetwork.Aggregation a = net.aggregate(null, features.get(k + ":" + (k + 1)), false)) {
+          logits[k] = net.classify(null, a.feature(), false).getFloat(0);
+        }
+      }
+    }
+    return logits;
   }
 
   /** The values of one float tensor. */
@@ -67,11 +160,7 @@ public final class SpaiRandomInit {
     String leaf = key.substring(key.lastIndexOf('.') + 1);
     double mean = 0;
     double std;
-    if (key.equals(LAST_HEAD_WEIGHT)) {
-      std = 3.0 / Math.sqrt(shape[1]);
-    } else if (key.equals(LAST_HEAD_BIAS)) {
-      std = 0;
-    } else if (key.endsWith("patch_aggregator") || leaf.equals("alpha")) {
+    if (key.endsWith("patch_aggregator") || leaf.equals("alpha")) {
       std = 1.0;
     } else if (leaf.equals("cls_token") || leaf.equals("pos_embed")) {
       std = 0.02;

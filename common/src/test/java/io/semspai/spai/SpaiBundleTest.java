@@ -128,6 +128,18 @@ class SpaiBundleTest {
   }
 
   @Test
+  void damagedHeaderIsStillReportedAsASha256Mismatch() throws IOException {
+    Path dir = copy();
+    Path f = dir.resolve("spai.safetensors");
+    String expected = ModelBundle.open(dir).manifest().component("spai").sha256();
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 100); // inside the JSON header
+    }
+    assertEquals("bundle " + dir.toAbsolutePath() + ": component spai: sha256 mismatch (expected " + expected
+        + ", got " + Safetensors.sha256Hex(f) + ")", refusal(dir));
+  }
+
+  @Test
   void truncatedWeightsAreNamed() throws IOException {
     Path dir = copy();
     Path f = dir.resolve("spai.safetensors");
