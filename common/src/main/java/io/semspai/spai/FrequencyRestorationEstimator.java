@@ -52,6 +52,11 @@ public final class FrequencyRestorationEstimator extends TorchModule {
     original = module("original_features_processor", new FeatureImportanceProjector(layers, p));
   }
 
+  /** The shared projector of intermediate layer {@code position}. */
+  public Projector projector(int position) {
+    return projectors.get(position);
+  }
+
   /**
    * Statistics of intermediate layer {@code position} (an index into {@code fre.intermediate_layers}) from the
    * block output of the original, low and high images stacked as 3N×T×E, in that order.

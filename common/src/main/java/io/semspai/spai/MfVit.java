@@ -100,17 +100,31 @@ public final class MfVit extends TorchModule {
    * high images in that order. The FFT always runs in float32, whatever precision the rest of the model uses.
    */
   NDArray spectralViews(NDArray patches) {
-    int s = cfg.vit().imgSize();
-    long[] sizes = {s, s};
-    long[] axes = {-2, -1};
     NDArray x = patches.toType(DataType.FLOAT32, false);
-    NDArray spectrum = x.fft2(sizes, axes);
-    NDArray low = spectrum.mul(passBand).ifft2(sizes, axes).real().get("..., 0").clip(0f, 1f);
-    NDArray high = spectrum.mul(stopBand).ifft2(sizes, axes).real().get("..., 0").clip(0f, 1f);
+    NDArray[] lowHigh = lowHigh(x);
     NDManager m = x.getManager();
     NDArray mean = m.create(IMAGENET_MEAN, new Shape(1, 3, 1, 1));
     NDArray std = m.create(IMAGENET_STD, new Shape(1, 3, 1, 1));
-    return normalise(x, mean, std).concat(normalise(low, mean, std), 0).concat(normalise(high, mean, std), 0);
+    return normalise(x, mean, std)
+        .concat(normalise(lowHigh[0], mean, std), 0)
+        .concat(normalise(lowHigh[1], mean, std), 0);
+  }
+
+  /**
+   * The low- and high-pass images in [0,1]: {@code real(ifft2(fft2(x)·band))} clamped, with the band already in
+   * unshifted order (see {@link FrequencyMask#unshifted}).
+   */
+  NDArray[] lowHigh(NDArray x) {
+    if (passBand == null) {
+      prepare();
+    }
+    int s = cfg.vit().imgSize();
+    long[] sizes = {s, s};
+    long[] axes = {-2, -1};
+    NDArray spectrum = x.fft2(sizes, axes);
+    NDArray low = spectrum.mul(passBand).ifft2(sizes, axes).real().get("..., 0").clip(0f, 1f);
+    NDArray high = spectrum.mul(stopBand).ifft2(sizes, axes).real().get("..., 0").clip(0f, 1f);
+    return new NDArray[] {low, high};
   }
 
   /** torchvision {@code Normalize}: subtract the float32 mean, then divide by the float32 std. */
