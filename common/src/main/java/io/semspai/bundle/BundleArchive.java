@@ -75,6 +75,7 @@ public final class BundleArchive {
     }
     Files.createDirectories(target.getParent());
     Path temp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".partial-");
+    BundleWriter.readableByAll(temp);
     boolean done = false;
     try {
       try (ZipFile zip = new ZipFile(archive.toFile())) {

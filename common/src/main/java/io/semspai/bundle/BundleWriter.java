@@ -36,6 +36,7 @@ public final class BundleWriter implements AutoCloseable {
     Path parent = this.target.getParent();
     Files.createDirectories(parent);
     this.temp = Files.createTempDirectory(parent, "." + this.target.getFileName() + ".partial-");
+    readableByAll(temp); // createTempDirectory makes it owner-only; a bundle is shared read-only
     this.manifest = new BundleManifest(name, version, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
   }
 
@@ -139,6 +140,12 @@ public final class BundleWriter implements AutoCloseable {
   public void close() throws IOException {
     if (!committed) {
       deleteTree(temp);
+    }
+  }
+
+  static void readableByAll(Path dir) throws IOException {
+    if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     }
   }
 

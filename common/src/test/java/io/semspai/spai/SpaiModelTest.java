@@ -156,6 +156,66 @@ class SpaiModelTest {
   }
 
   @Test
+  void chunkedEncodingGivesTheSameResult() {
+    SpaiPatches p = model.inputPolicy().patches(pattern(700, 500, 3)); // 6 patches
+    SpaiResult whole = model.score(p, 16);
+    SpaiResult chunked = model.score(p, 4); // chunks of 4 and 2
+    SpaiResult single = model.score(p, 1);
+    for (int i = 0; i < 6; i++) {
+      assertArrayEquals(whole.patchFeatures()[i], chunked.patchFeatures()[i], 1e-5f, "patch " + i);
+      assertArrayEquals(whole.patchFeatures()[i], single.patchFeatures()[i], 1e-5f, "patch " + i);
+    }
+    assertEquals(whole.logit(), chunked.logit(), 1e-5);
+    assertEquals(whole.logit(), single.logit(), 1e-5);
+  }
+
+  @Test
+  void scoringImagesTogetherEqualsScoringThemAlone() {
+    List<SpaiPatches> batch = List.of(
+        model.inputPolicy().patches(pattern(700, 500, 0)), // 6 patches
+        model.inputPolicy().patches(noise(300, 200, 3)), // 5 (five-crop)
+        model.inputPolicy().patches(pattern(512, 512, 2))); // 4
+    List<SpaiResult> together = model.scoreAll(batch, 7); // chunks of 7 span image boundaries
+    for (int i = 0; i < batch.size(); i++) {
+      SpaiResult alone = model.score(batch.get(i));
+      assertEquals(alone.logit(), together.get(i).logit(), 1e-5, "image " + i);
+      assertArrayEquals(alone.imageFeature(), together.get(i).imageFeature(), 1e-5f, "image " + i);
+      assertEquals(alone.patches().size(), together.get(i).patches().size());
+      for (int k = 0; k < alone.patches().size(); k++) {
+        assertEquals(alone.patches().get(k).box(), together.get(i).patches().get(k).box());
+        assertEquals(alone.patches().get(k).attention(), together.get(i).patches().get(k).attention(), 1e-6);
+      }
+    }
+  }
+
+  @Test
+  void activationEstimateIsTensOfMegabytesForTheFullModel() {
+    long full = SpaiModel.estimatedActivationBytesPerPatch(SpaiConfig.full());
+    assertTrue(full > 20_000_000L && full < 80_000_000L, "full preset: " + full);
+  }
+
+  @Test
+  void concurrentCallsGiveTheSequentialAnswers() throws Exception {
+    RgbImage[] images = {pattern(448, 300, 0), noise(300, 300, 9), pattern(500, 500, 1), noise(224, 400, 4)};
+    float[] sequential = new float[images.length];
+    for (int i = 0; i < images.length; i++) {
+      sequential[i] = model.score(images[i]).logit();
+    }
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<Float>> futures = new ArrayList<>();
+      for (RgbImage im : images) {
+        futures.add(pool.submit(() -> model.score(im).logit()));
+      }
+      for (int i = 0; i < images.length; i++) {
+        assertEquals(sequential[i], futures.get(i).get(), 1e-6, "image " + i);
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
   void logitsSpreadAcrossImages() {
     List<Float> logits = new ArrayList<>();
     for (int k = 0; k < 4; k++) {
