@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -154,10 +153,9 @@ public final class Safetensors {
     }
     List<TensorInfo> tensors = new ArrayList<>();
     Map<String, String> metadata = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : root.properties()) {
       if (e.getKey().equals("__metadata__")) {
-        e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+        e.getValue().properties().forEach(m -> metadata.put(m.getKey(), m.getValue().asText()));
         continue;
       }
       tensors.add(parseEntry(e.getKey(), e.getValue()));
