@@ -98,6 +98,30 @@ class SpaiParityTest {
         + "logit %.3g, score %.3g%n", maxPatch, maxFeature, maxAttention, maxLogit, maxScore);
   }
 
+  /**
+   * The same weights rounded to BF16 (mask kept I64) load by widening to float32. The reference measured how far
+   * BF16 rounding moves the outputs ({@code tolerances.json}); a wrong widening would move them far more.
+   */
+  @Test
+  void bf16WeightsLoadAndStayWithinTheReferencesMeasuredDrift() throws Exception {
+    JsonNode drift = new ObjectMapper().readTree(dir.resolve("tolerances.json").toFile()).get("bf16_weights_in_fp32");
+    double maxLogit = 0;
+    double maxFeature = 0;
+    try (SpaiModel bf16 = SpaiModel.fromSafetensors(cfg, dir.resolve("spai_bf16.safetensors"))) {
+      for (JsonNode img : expected.get("images")) {
+        RgbImage rgb = ImageDecoder.decode(Files.readAllBytes(dir.resolve("images").resolve(img.get("file").asText())));
+        SpaiResult r = bf16.score(rgb);
+        maxLogit = Math.max(maxLogit, Math.abs(r.logit() - img.get("logit").asDouble()));
+        for (int i = 0; i < r.imageFeature().length; i++) {
+          maxFeature = Math.max(maxFeature, Math.abs(r.imageFeature()[i] - img.get("image_feature").get(i).asDouble()));
+        }
+      }
+    }
+    assertTrue(maxLogit <= drift.get("logit").asDouble() + TOL, "logit drift " + maxLogit + " vs " + drift);
+    assertTrue(maxFeature <= drift.get("image_feature").asDouble() + TOL, "feature drift " + maxFeature);
+    assertTrue(maxLogit > 1e-3, "BF16 rounding should move the logits at all: " + maxLogit);
+  }
+
   /** Stage by stage on the first patch of the first image, to say where a disagreement starts. */
   @Test
   void intermediatesOfTheFirstPatchAgree() throws Exception {
