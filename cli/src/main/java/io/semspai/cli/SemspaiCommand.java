@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       StackCommand.class,
       CommandLine.HelpCommand.class,
+      ModelCommand.class,
+      InferCommand.class,
     })
 public final class SemspaiCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,33 @@
+package io.semspai.cli;
+
+import io.semspai.bundle.BundleException;
+import io.semspai.bundle.ModelBundle;
+import io.semspai.spai.SpaiModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Opens bundles for commands, turning refusals into one-line user errors. */
+final class Bundles {
+  private Bundles() {}
+
+  static ModelBundle open(Path dir) {
+    if (Files.isRegularFile(dir)) {
+      throw new UserError("bundle " + dir + " is a file; unpack an archive first with `semspai model unpack "
+          + dir + " --out DIR`");
+    }
+    try {
+      return ModelBundle.open(dir);
+    } catch (BundleException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  static SpaiModel loadSpai(Path dir) {
+    ModelBundle b = open(dir);
+    try {
+      return SpaiModel.load(b);
+    } catch (BundleException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,173 @@
+package io.semspai.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.semspai.image.ImageDecoder;
+import io.semspai.spai.SpaiModel;
+import io.semspai.spai.SpaiResult;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class SpaiCommandsTest {
+  @TempDir static Path shared;
+  @TempDir Path tmp;
+  static Path bundle;
+  static Path images;
+
+  record Run(int exit, String out, String err) {}
+
+  static Run run(String... args) {
+    CommandLine cl = Main.newCommandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    int code = cl.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @BeforeAll
+  static void setUp() throws IOException {
+    bundle = shared.resolve("bundle");
+    Run r = run("model", "init", "--preset", "tiny", "--seed", "3", "--out", bundle.toString());
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().startsWith("wrote " + bundle.toAbsolutePath() + ": spai-tiny-random-seed3 0.1.0"), r.out());
+    images = shared.resolve("imgs");
+    Files.createDirectories(images);
+    Random rnd = new Random(5);
+    int[][] sizes = {{300, 260}, {520, 470}, {224, 224}};
+    String[] names = {"b.png", "a.png", "c, odd.png"};
+    for (int i = 0; i < sizes.length; i++) {
+      BufferedImage im = new BufferedImage(sizes[i][0], sizes[i][1], BufferedImage.TYPE_3BYTE_BGR);
+      for (int y = 0; y < sizes[i][1]; y++) {
+        for (int x = 0; x < sizes[i][0]; x++) {
+          im.setRGB(x, y, rnd.nextInt(1 << 24));
+        }
+      }
+      ImageIO.write(im, "png", images.resolve(names[i]).toFile());
+    }
+    Files.writeString(images.resolve("readme.txt"), "not an image");
+  }
+
+  @Test
+  void infoPrintsTheManifestAndVerifies() {
+    Run r = run("model", "info", bundle.toString(), "--verify");
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("\"name\" : \"spai-tiny-random-seed3\""), r.out());
+    assertTrue(r.out().contains("\"source\" : \"random-init, seed 3\""), r.out());
+    assertTrue(r.out().contains("\"embed_dim\" : 32"), r.out());
+    assertTrue(r.out().contains("verified: spai (spai.safetensors, sha256 ok)"), r.out());
+  }
+
+  @Test
+  void inferWritesOneSortedRowPerImageWithTheModelsExactScores() throws IOException {
+    Path out = tmp.resolve("out");
+    Run r = run("infer", "--model", bundle.toString(), "--mode", "spectral", "--input", images.toString(),
+        "--output", out.toString(), "--tag", "spai");
+    assertEquals(0, r.exit(), r.err());
+    List<String> lines = Files.readAllLines(out.resolve("imgs.csv"));
+    assertEquals("image,spai,spai_logit", lines.get(0));
+    assertEquals(4, lines.size(), lines.toString());
+    assertTrue(lines.get(1).startsWith("a.png,"));
+    assertTrue(lines.get(2).startsWith("b.png,"));
+    assertTrue(lines.get(3).startsWith("\"c, odd.png\","), lines.get(3));
+    try (SpaiModel m = SpaiModel.load(bundle)) {
+      SpaiResult a = m.score(ImageDecoder.decode(Files.readAllBytes(images.resolve("a.png"))));
+      assertEquals("a.png," + a.score() + "," + a.logit(), lines.get(1));
+    }
+  }
+
+  @Test
+  void defaultTagIsSemspai() throws IOException {
+    Path out = tmp.resolve("out2");
+    Run r = run("infer", "--model", bundle.toString(), "--input", images.toString(), "--output", out.toString());
+    assertEquals(0, r.exit(), r.err());
+    assertEquals("image,semspai,semspai_logit", Files.readAllLines(out.resolve("imgs.csv")).get(0));
+  }
+
+  @Test
+  void fusionModeNamesWhatIsMissing() {
+    Run r = run("infer", "--model", bundle.toString(), "--mode", "fusion", "--input", images.toString(),
+        "--output", tmp.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("error: --mode fusion needs the semantic branch"), r.err());
+    r = run("infer", "--model", bundle.toString(), "--mode", "magic", "--input", images.toString(),
+        "--output", tmp.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("error: --mode must be spectral or fusion, got 'magic'"), r.err());
+  }
+
+  @Test
+  void badFlagsFailWithAMessage() {
+    Run r = run("infer", "--model", bundle.toString(), "--input", tmp.resolve("nope").toString(), "--output",
+        tmp.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("error: --input " + tmp.resolve("nope") + " does not exist"), r.err());
+    r = run("infer", "--model", bundle.toString(), "--input", images.toString(), "--output", tmp.toString(),
+        "--tag", "a,b");
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("--tag 'a,b' must start with a letter"), r.err());
+    r = run("model", "init", "--preset", "huge", "--out", tmp.resolve("x").toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("Invalid value for option '--preset'"), r.err());
+    r = run("model", "init", "--preset", "tiny", "--out", bundle.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("already exists"), r.err());
+    r = run("model", "init", "--preset", "tiny", "--out", tmp.resolve("v").toString(), "--model-version", "1.0");
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("version '1.0' is not a semantic version"), r.err());
+    assertFalse(Files.exists(tmp.resolve("v")));
+  }
+
+  @Test
+  void corruptedBundleIsRefusedNamingComponentAndReason() throws IOException {
+    Path dir = tmp.resolve("corrupt");
+    Files.createDirectories(dir);
+    for (String f : List.of("manifest.json", "spai.safetensors")) {
+      Files.copy(bundle.resolve(f), dir.resolve(f));
+    }
+    try (FileChannel ch = FileChannel.open(dir.resolve("spai.safetensors"), StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 5000);
+    }
+    Run r = run("infer", "--model", dir.toString(), "--input", images.toString(), "--output",
+        tmp.resolve("o").toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("error: bundle " + dir.toAbsolutePath() + ": component spai: sha256 mismatch "
+        + "(expected "), r.err());
+    assertFalse(Files.exists(tmp.resolve("o")), "no output for a refused bundle");
+    r = run("model", "info", dir.toString(), "--verify");
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("component spai: sha256 mismatch"), r.err());
+  }
+
+  @Test
+  void packUnpackRoundTrip() {
+    Path zip = tmp.resolve("b.zip");
+    Run r = run("model", "pack", bundle.toString(), "--out", zip.toString());
+    assertEquals(0, r.exit(), r.err());
+    r = run("model", "info", zip.toString());
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("\"name\" : \"spai-tiny-random-seed3\""), r.out());
+    r = run("model", "unpack", zip.toString(), "--out", tmp.resolve("u").toString());
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(Files.exists(tmp.resolve("u").resolve("spai.safetensors")));
+    r = run("infer", "--model", zip.toString(), "--input", images.toString(), "--output", tmp.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("is a file; unpack an archive first"), r.err());
+  }
+}

@@ -1,0 +1,259 @@
+package io.semspai.spai;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.semspai.bundle.BundleException;
+import io.semspai.bundle.BundleManifest;
+import io.semspai.bundle.ModelBundle;
+import io.semspai.bundle.StateDictLoader;
+import io.semspai.image.RgbImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * SPAI end to end: weights loaded from a bundle, images in, {@link SpaiResult}s out. All patches of an image go
+ * through the encoder in one batch, as upstream does. Each call works in its own NDManager, closed before it
+ * returns, and reads the weights without modifying them; the weights' native memory is freed by {@link #close()}.
+ *
+ * <p>The three stages are exposed through {@link #network()} for an engine that batches patches across images.
+ */
+public final class SpaiModel implements AutoCloseable {
+  public static final String COMPONENT = "spai";
+  public static final String FILE = "spai.safetensors";
+  public static final String INPUT_POLICY = "input_policy";
+
+  /**
+   * Checkpoint tensors that upstream's forward never uses (spec §6): the ViT's classifier, its CLS-attention
+   * blocks and their norms. Upstream loads with {@code strict=False}; they are skipped here, not errors.
+   */
+  public static final Predicate<String> UNUSED_UPSTREAM_KEYS = key -> {
+    if (!key.startsWith("mfvit.vit.")) {
+      return false;
+    }
+    String rest = key.substring("mfvit.vit.".length());
+    return rest.startsWith("head.") || rest.startsWith("cls_blocks.") || rest.equals("cls_pos_embed")
+        || rest.equals("actual_cls_token") || rest.startsWith("fc_norm.") || rest.startsWith("intermediate_fc_norm.");
+  };
+
+  /**
+   * Patches encoded per forward call. Upstream pushes up to 400 through at once (a GPU setting); each full-size
+   * patch costs tens of MB of activations here (3 ViT passes), so a 4000×3000 image's 221 patches go through in
+   * chunks instead. Patch features do not depend on what they are batched with, so this changes no value.
+   */
+  public static final int DEFAULT_ENCODER_BATCH = 16;
+
+  private final SpaiConfig cfg;
+  private final SpaiNetwork network;
+  private final SpaiInputPolicy policy;
+  private final NDManager weights;
+
+  private SpaiModel(SpaiConfig cfg, SpaiNetwork network, SpaiInputPolicy policy, NDManager weights) {
+    this.cfg = cfg;
+    this.network = network;
+    this.policy = policy;
+    this.weights = weights;
+  }
+
+  /** What a SPAI state dict must hold for {@code cfg}. */
+  public static StateDictLoader.Expectation expectation(SpaiConfig cfg) {
+    SpaiNetwork net = new SpaiNetwork(cfg);
+    return new StateDictLoader.Expectation(net.stateShapes(), net.stateDataTypes(), UNUSED_UPSTREAM_KEYS);
+  }
+
+  /** Loads the {@code spai} component of a bundle, verifying its checksum and every key and shape. */
+  public static SpaiModel load(ModelBundle bundle) throws BundleException {
+    BundleManifest.Component c = bundle.component(COMPONENT);
+    SpaiConfig cfg;
+    try {
+      cfg = new com.fasterxml.jackson.databind.ObjectMapper().treeToValue(c.architecture(), SpaiConfig.class);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new BundleException(bundle.dir(), COMPONENT, "architecture is not a valid SPAI config: "
+          + rootMessage(e), e);
+    }
+    SpaiInputPolicy policy;
+    try {
+      policy = SpaiInputPolicy.parse(c.setting(INPUT_POLICY, "native"), cfg.patch());
+    } catch (IllegalArgumentException e) {
+      throw new BundleException(bundle.dir(), COMPONENT, e.getMessage(), e);
+    }
+    NDManager manager = NDManager.newBaseManager();
+    try {
+      Map<String, NDArray> state = bundle.load(COMPONENT, expectation(cfg), manager);
+      return build(cfg, policy, manager, state);
+    } catch (BundleException | RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  public static SpaiModel load(Path bundleDir) throws BundleException {
+    return load(ModelBundle.open(bundleDir));
+  }
+
+  /** Loads a bare safetensors state dict (upstream key names) without a manifest: for fixtures and imports. */
+  public static SpaiModel fromSafetensors(SpaiConfig cfg, Path file) throws IOException {
+    NDManager manager = NDManager.newBaseManager();
+    try {
+      Map<String, NDArray> state = StateDictLoader.load(file, null, expectation(cfg), manager);
+      return build(cfg, new NativeInputPolicy(cfg.patch()), manager, state);
+    } catch (IOException | RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  private static SpaiModel build(
+      SpaiConfig cfg, SpaiInputPolicy policy, NDManager manager, Map<String, NDArray> state) {
+    SpaiNetwork net = new SpaiNetwork(cfg);
+    net.load(state);
+    return new SpaiModel(cfg, net, policy, manager);
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage();
+  }
+
+  public SpaiConfig config() {
+    return cfg;
+  }
+
+  public SpaiNetwork network() {
+    return network;
+  }
+
+  public SpaiInputPolicy inputPolicy() {
+    return policy;
+  }
+
+  /** Cuts, encodes, aggregates and classifies one image. */
+  public SpaiResult score(RgbImage image) {
+    return score(policy.patches(image));
+  }
+
+  /** Scores an image that is already cut into patches. */
+  public SpaiResult score(SpaiPatches patches) {
+    return score(patches, DEFAULT_ENCODER_BATCH);
+  }
+
+  /** Scores an image that is already cut into patches, encoding at most {@code encoderBatch} at a time. */
+  public SpaiResult score(SpaiPatches patches, int encoderBatch) {
+    return scoreAll(List.of(patches), encoderBatch).get(0);
+  }
+
+  /**
+   * Scores several images at once, the way a batching engine wants: the patches of all images are packed into
+   * encoder calls of at most {@code encoderBatch} patches (a call may span images), then regrouped per image for
+   * the attention, and the heads of all images run as one batch. Results come back in input order and equal
+   * {@link #score(SpaiPatches)} of each image alone (patch features do not depend on their batch-mates).
+   */
+  public List<SpaiResult> scoreAll(List<SpaiPatches> images, int encoderBatch) {
+    if (encoderBatch < 1) {
+      throw new IllegalArgumentException("encoderBatch must be positive, got " + encoderBatch);
+    }
+    int s = cfg.patch().size();
+    int d = cfg.featureDim();
+    int total = 0;
+    for (SpaiPatches p : images) {
+      if (p.size() != s) {
+        throw new IllegalArgumentException("patches are " + p.size() + " px, this model takes " + s);
+      }
+      total += p.count();
+    }
+    if (images.isEmpty()) {
+      return List.of();
+    }
+    int patchLength = 3 * s * s;
+    try (NDManager m = weights.newSubManager()) {
+      // stage (a): encode the concatenated patch stream in chunks
+      float[] features = new float[total * d];
+      int image = 0;
+      int within = 0; // next patch of `image` to copy
+      for (int start = 0; start < total; start += encoderBatch) {
+        int n = Math.min(encoderBatch, total - start);
+        float[] chunk = new float[n * patchLength];
+        for (int filled = 0; filled < n; ) {
+          SpaiPatches p = images.get(image);
+          int take = Math.min(n - filled, p.count() - within);
+          System.arraycopy(p.pixels(), within * patchLength, chunk, filled * patchLength, take * patchLength);
+          filled += take;
+          within += take;
+          if (within == p.count()) {
+            image++;
+            within = 0;
+          }
+        }
+        try (NDManager scope = m.newSubManager()) {
+          float[] encoded =
+              network.encodePatches(null, scope.create(chunk, new Shape(n, 3, s, s)), false).toFloatArray();
+          System.arraycopy(encoded, 0, features, start * d, n * d);
+        }
+      }
+      // stage (b): attention per image; stage (c): one head batch
+      NDArray all = m.create(features, new Shape(total, d));
+      List<float[]> attention = new ArrayList<>();
+      NDList imageFeatures = new NDList();
+      int offset = 0;
+      for (SpaiPatches p : images) {
+        SpaiNetwork.Aggregation agg =
+            network.aggregate(null, all.get(offset + ":" + (offset + p.count())), false);
+        attention.add(agg.attention().toFloatArray());
+        imageFeatures.add(agg.feature());
+        offset += p.count();
+      }
+      NDArray stacked = NDArrays.stack(imageFeatures, 0);
+      float[] logits = network.classify(null, stacked, false).toType(DataType.FLOAT32, false).toFloatArray();
+      float[] featureValues = stacked.toFloatArray();
+      List<SpaiResult> out = new ArrayList<>(images.size());
+      offset = 0;
+      for (int i = 0; i < images.size(); i++) {
+        SpaiPatches p = images.get(i);
+        float[][] perPatch = new float[p.count()][];
+        List<SpaiResult.PatchAttention> boxes = new ArrayList<>(p.count());
+        for (int k = 0; k < p.count(); k++) {
+          perPatch[k] = Arrays.copyOfRange(features, (offset + k) * d, (offset + k + 1) * d);
+          boxes.add(new SpaiResult.PatchAttention(p.boxes().get(k), attention.get(i)[k]));
+        }
+        offset += p.count();
+        out.add(new SpaiResult(logits[i], SpaiResult.sigmoid(logits[i]),
+            Arrays.copyOfRange(featureValues, i * d, (i + 1) * d), boxes, perPatch, p.crop()));
+      }
+      return out;
+    }
+  }
+
+  /**
+   * A rough upper bound of the native bytes one patch needs while it is encoded in fp32: the three ViT images'
+   * largest block intermediates (qkv, attention matrix, MLP hidden, residual copies) plus one layer's projected
+   * tokens in the FRE. Full preset: about 40 MB. For memory budgets, not for accounting.
+   */
+  public static long estimatedActivationBytesPerPatch(SpaiConfig cfg) {
+    long t = cfg.vit().tokens() + 1;
+    long e = cfg.vit().embedDim();
+    long perImage = t * (3 * e + cfg.vit().mlpHidden() + 6 * e) + (long) cfg.vit().numHeads() * t * t * 2;
+    long fre = 3L * cfg.vit().tokens() * cfg.fre().projectionDim() * 4;
+    return 4 * (3 * perImage + fre);
+  }
+
+  /** The manager holding the weights (tests check that scoring leaves nothing in it). */
+  NDManager weightsManager() {
+    return weights;
+  }
+
+  @Override
+  public void close() {
+    weights.close();
+  }
+}
