@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "Sem-SPAI Stream: detect AI-generated images with SPAI and a ConvNeXt-XXL semantic branch.",
     subcommands = {
       DemoCommand.class,
+      DetectCommand.class,
       StackCommand.class,
       CommandLine.HelpCommand.class,
       ModelCommand.class,

@@ -162,6 +162,13 @@ public final class Settings {
     return out;
   }
 
+  /** Every key starting with {@code prefix}, prefix kept, environment overrides applied. */
+  public Map<String, String> section(String prefix) {
+    Map<String, String> out = new TreeMap<>();
+    values.keySet().stream().filter(k -> k.startsWith(prefix)).forEach(k -> out.put(k, raw(k)));
+    return out;
+  }
+
   public String source() {
     return source;
   }

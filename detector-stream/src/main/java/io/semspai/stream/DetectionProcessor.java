@@ -184,12 +184,18 @@ final class DetectionProcessor implements Processor<String, byte[], String, Spec
         outcome = new ScoreOutcome.Failed(FailureStage.INTERNAL, "INTERNAL_ERROR", cause.toString(), null,
             runtime.modelVersion());
       }
+      it.remove();
+      runtime.inFlightSlots().release();
+      if (outcome instanceof ScoreOutcome.Failed failed && failed.retryLater()) {
+        // Not the image's fault: keep it parked and try again later rather than dead-letter good data.
+        pending.addLast(e.getKey());
+        runtime.metrics().retried(failed.reasonCode());
+        continue;
+      }
       publish(f, outcome, now);
       store.delete(e.getKey());
-      it.remove();
       owned--;
       runtime.backpressure().add(-1);
-      runtime.inFlightSlots().release();
     }
   }
 

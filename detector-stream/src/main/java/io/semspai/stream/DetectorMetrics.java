@@ -63,6 +63,16 @@ public final class DetectorMetrics {
     }
   }
 
+  void retried(String reason) {
+    Counter.builder("semspai.events.retried").description("Scoring attempts that will be retried (engine busy/closing)")
+        .tag("reason", reason).register(registry).increment();
+  }
+
+  void releaseRefused(String reason) {
+    Counter.builder("semspai.model.releases.refused").description("Model releases refused; the old model kept serving")
+        .tag("reason", reason).register(registry).increment();
+  }
+
   void deadLetter(String reason) {
     Counter.builder("semspai.dead_letters").description("Dead letters per reason code").tag("reason", reason)
         .register(registry).increment();

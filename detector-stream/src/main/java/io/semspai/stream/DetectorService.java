@@ -96,6 +96,8 @@ public final class DetectorService implements AutoCloseable {
         Integer.toString(Math.max(1 << 20, topics.imageEvents().maxMessageBytes() + 8192)));
     p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
         Integer.toString(Math.max(1 << 20, topics.deadLetters().maxMessageBytes() + 8192)));
+    // Streams 4.x warns unless this is explicit; the detector's topology has no global state, so it changes nothing.
+    p.put("processing.exception.handler.global.enabled", "true");
     Map<String, String> o = new HashMap<>(options.streamsOverrides());
     o.forEach(p::put);
     return p;

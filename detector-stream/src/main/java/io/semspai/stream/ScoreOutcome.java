@@ -21,5 +21,13 @@ public sealed interface ScoreOutcome {
 
   /** @param sha256 of the image bytes when they were fetched, else null */
   record Failed(FailureStage stage, String reasonCode, String message, String sha256, String modelVersion)
-      implements ScoreOutcome {}
+      implements ScoreOutcome {
+    /**
+     * Failures that are not the image's fault (the engine was closing or full, the intake was busy or cancelled):
+     * the event stays parked and is tried again instead of being dead-lettered.
+     */
+    public boolean retryLater() {
+      return java.util.Set.of("ENGINE_CLOSED", "ENGINE_OVERLOADED", "BUSY", "CANCELLED").contains(reasonCode);
+    }
+  }
 }
