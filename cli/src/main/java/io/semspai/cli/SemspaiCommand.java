@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       DemoCommand.class,
       DetectCommand.class,
+      BenchCommand.class,
       StackCommand.class,
       CommandLine.HelpCommand.class,
       ModelCommand.class,
