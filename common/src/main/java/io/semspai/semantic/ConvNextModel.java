@@ -28,7 +28,7 @@ public final class ConvNextModel implements AutoCloseable {
   public static final String COMPONENT = "convnext";
   public static final String FILE = "convnext.safetensors";
 
-  /** Images per trunk call: a full-size 224 image needs ~40 MB of activations in fp32. */
+  /** Images per trunk call: a full-size 224 image needs up to ~63 MB of activations in fp32. */
   public static final int DEFAULT_BATCH = 8;
 
   /** Keys of an OpenCLIP checkpoint outside the trunk: projection, text tower, logit scale. Skipped, not errors. */
@@ -170,7 +170,7 @@ public final class ConvNextModel implements AutoCloseable {
 
   /**
    * A rough upper bound of the native bytes one image needs in the trunk in fp32: the first stage's block
-   * intermediates (MLP hidden at 4× channels, conv and norm outputs, residual) dominate. Full preset: ~45 MB.
+   * intermediates (MLP hidden at 4× channels, conv and norm outputs, residual) dominate. Full preset: ~63 MB.
    */
   public static long estimatedActivationBytesPerImage(ConvNextConfig cfg) {
     long side = cfg.inputSize() / cfg.stem().stride();
