@@ -103,7 +103,10 @@ public final class ConvNextModel implements AutoCloseable {
       }
       Map<String, NDArray> state = new LinkedHashMap<>();
       for (Map.Entry<String, Shape> e : expect.shapes().entrySet()) {
-        state.put(e.getKey(), manager.create(sd.get(e.getKey()).toFloats(), e.getValue()));
+        // libtorch's copy, so the direct buffer DJL made from the floats can go (see StateDictLoader.loadLarge)
+        try (NDArray view = manager.create(sd.get(e.getKey()).toFloats(), e.getValue())) {
+          state.put(e.getKey(), view.duplicate());
+        }
       }
       return build(cfg, manager, state);
     } catch (IOException | RuntimeException e) {
