@@ -2,6 +2,7 @@ package io.semspai.cli;
 
 import io.semspai.bundle.BundleException;
 import io.semspai.bundle.ModelBundle;
+import io.semspai.fusion.SemSpaiModel;
 import io.semspai.spai.SpaiModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +18,15 @@ final class Bundles {
     }
     try {
       return ModelBundle.open(dir);
+    } catch (BundleException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  static SemSpaiModel load(Path dir, SemSpaiModel.Mode mode) {
+    ModelBundle b = open(dir);
+    try {
+      return SemSpaiModel.load(b, mode);
     } catch (BundleException e) {
       throw new UserError(e.getMessage());
     }

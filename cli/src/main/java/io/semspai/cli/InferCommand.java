@@ -1,9 +1,9 @@
 package io.semspai.cli;
 
+import io.semspai.engine.ModelOutput;
+import io.semspai.fusion.SemSpaiModel;
 import io.semspai.image.ImageDecoder;
 import io.semspai.image.RgbImage;
-import io.semspai.spai.SpaiModel;
-import io.semspai.spai.SpaiResult;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
@@ -23,13 +23,15 @@ import picocli.CommandLine.Option;
 /**
  * {@code semspai infer}: scores every image of a folder and writes one CSV, as upstream's {@code python -m spai
  * infer} does for a directory. Images are read in file-name order; the CSV appears only when every image was
- * scored.
+ * scored. {@code <tag>} and {@code <tag>_logit} are the verdict's score: the fusion head's in fusion mode, SPAI's
+ * own in spectral mode; fusion mode adds {@code <tag>_spectral}, SPAI's own score, beside it.
  */
 @Command(
     name = "infer",
     mixinStandardHelpOptions = true,
     description = "Score every image in a folder and write OUTPUT/<input folder name>.csv with columns image, "
-        + "<tag> (sigmoid score; higher = more likely AI-generated) and <tag>_logit.")
+        + "<tag> (sigmoid score; higher = more likely AI-generated), <tag>_logit and, in fusion mode, "
+        + "<tag>_spectral (SPAI's own score). <tag> is the fused score in fusion mode, SPAI's in spectral mode.")
 public final class InferCommand implements Callable<Integer> {
   static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp");
 
@@ -38,8 +40,9 @@ public final class InferCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "Bundle directory.")
   Path model;
 
-  @Option(names = "--mode", defaultValue = "spectral",
-      description = "spectral (SPAI alone; the only mode of this build) or fusion (needs the semantic branch).")
+  @Option(names = "--mode", defaultValue = "fusion",
+      description = "fusion (Sem-SPAI: SPAI + ConvNeXt + fusion head; default) or spectral (SPAI alone; needs no "
+          + "ConvNeXt weights).")
   String mode;
 
   @Option(names = "--input", required = true, description = "Folder of images (not searched recursively).")
@@ -53,12 +56,11 @@ public final class InferCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (mode.equals("fusion")) {
-      throw new UserError("--mode fusion needs the semantic branch (ConvNeXt-XXL and the fusion head), which this "
-          + "build does not have yet (issue 6); use --mode spectral");
-    }
-    if (!mode.equals("spectral")) {
-      throw new UserError("--mode must be spectral or fusion, got '" + mode + "'");
+    SemSpaiModel.Mode m;
+    try {
+      m = SemSpaiModel.Mode.parse(mode);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--mode must be fusion or spectral, got '" + mode + "'");
     }
     if (!tag.matches("[A-Za-z_][A-Za-z0-9_.-]*")) {
       throw new UserError("--tag '" + tag + "' must start with a letter or _ and hold only letters, digits, _ . -");
@@ -81,10 +83,12 @@ public final class InferCommand implements Callable<Integer> {
     Path csv = output.resolve((name == null ? "images" : name.toString()) + ".csv");
 
     PrintWriter err = spec.commandLine().getErr();
+    boolean fusion = m == SemSpaiModel.Mode.FUSION;
     StringBuilder rows = new StringBuilder();
-    rows.append("image,").append(tag).append(',').append(tag).append("_logit\n");
+    rows.append("image,").append(tag).append(',').append(tag).append("_logit");
+    rows.append(fusion ? "," + tag + "_spectral\n" : "\n");
     long t0 = System.nanoTime();
-    try (SpaiModel spai = Bundles.loadSpai(model)) {
+    try (SemSpaiModel semspai = Bundles.load(model, m)) {
       int i = 0;
       for (Path image : images) {
         i++;
@@ -95,11 +99,13 @@ public final class InferCommand implements Callable<Integer> {
           throw new UserError("image " + image.getFileName() + ": cannot decode (" + e.getMessage() + "); no CSV "
               + "was written", 1, e);
         }
-        SpaiResult r = spai.score(rgb);
+        ModelOutput r = semspai.score(rgb);
         rows.append(csvField(image.getFileName().toString())).append(',').append(r.score()).append(',')
-            .append(r.logit()).append('\n');
-        err.printf("[%d/%d] %s %dx%d %d patches score %.4f%n", i, images.size(), image.getFileName(),
-            rgb.width(), rgb.height(), r.patches().size(), r.score());
+            .append(r.logit());
+        rows.append(fusion ? "," + r.spectralScore() + "\n" : "\n");
+        err.printf("[%d/%d] %s %dx%d %d patches score %.4f%s%n", i, images.size(), image.getFileName(),
+            rgb.width(), rgb.height(), r.attention().size(), r.score(),
+            fusion ? String.format(Locale.ROOT, " (spectral %.4f)", r.spectralScore()) : "");
         err.flush();
       }
     }

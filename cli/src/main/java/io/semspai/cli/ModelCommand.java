@@ -4,8 +4,7 @@ import io.semspai.bundle.BundleArchive;
 import io.semspai.bundle.BundleException;
 import io.semspai.bundle.BundleManifest;
 import io.semspai.bundle.ModelBundle;
-import io.semspai.spai.SpaiBundles;
-import io.semspai.spai.SpaiConfig;
+import io.semspai.fusion.SemSpaiBundles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -48,8 +47,9 @@ public final class ModelCommand implements Runnable {
   @Command(
       name = "init",
       mixinStandardHelpOptions = true,
-      description = "Write a bundle of seeded random weights whose scores spread (for tests and benchmarks; "
-          + "it detects nothing).")
+      description = "Write a Sem-SPAI bundle (SPAI, ConvNeXt, fusion head) of seeded random weights whose scores "
+          + "spread, with uncalibrated 0.5/0.5 thresholds (for tests and benchmarks; it detects nothing). The full "
+          + "preset is ~3.9 GB.")
   static final class Init implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -62,8 +62,13 @@ public final class ModelCommand implements Runnable {
     @Option(names = "--out", required = true, description = "Bundle directory to create (must not exist).")
     Path out;
 
-    @Option(names = "--name", description = "Bundle name (default spai-<preset>-random-seed<N>).")
+    @Option(names = "--name", description = "Bundle name (default semspai-<preset>-random-seed<N>).")
     String name;
+
+    @Option(names = "--input-policy", defaultValue = "native", description = "SPAI input policy recorded in the "
+        + "bundle: native (upstream SPAI), resize:N (Sem-SPAI's fixed square) or native_grid (default "
+        + "${DEFAULT-VALUE}).")
+    String inputPolicy;
 
     @Option(names = "--model-version", defaultValue = "0.1.0", description = "Semantic version (default "
         + "${DEFAULT-VALUE}).")
@@ -71,20 +76,24 @@ public final class ModelCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      String bundleName = name != null ? name : "spai-" + preset + "-random-seed" + seed;
+      String bundleName = name != null ? name : "semspai-" + preset + "-random-seed" + seed;
       long t0 = System.nanoTime();
       Path dir;
       try {
-        dir = SpaiBundles.writeRandom(out, SpaiConfig.preset(preset.name()), seed, bundleName, version);
+        dir = SemSpaiBundles.writeRandom(out, SemSpaiBundles.Preset.named(preset.name()), seed, bundleName, version,
+            inputPolicy);
       } catch (FileAlreadyExistsException e) {
         throw new UserError("--out " + out + " already exists and is not an empty directory");
       } catch (IllegalArgumentException e) {
         throw new UserError(e.getMessage());
       }
-      BundleManifest.Component c = ModelBundle.open(dir).manifest().component("spai");
       PrintWriter o = spec.commandLine().getOut();
-      o.printf("wrote %s: %s %s, component spai %s (%.1f MB, sha256 %s) in %.1f s%n", dir, bundleName, version,
-          c.file(), c.bytes() / 1e6, c.sha256(), (System.nanoTime() - t0) / 1e9);
+      o.printf("wrote %s: %s %s in %.1f s%n", dir, bundleName, version, (System.nanoTime() - t0) / 1e9);
+      for (Map.Entry<String, BundleManifest.Component> e : ModelBundle.open(dir).manifest().components().entrySet()) {
+        BundleManifest.Component c = e.getValue();
+        o.printf("  component %s %s (%.1f MB, sha256 %s)%n", e.getKey(), c.file(), c.bytes() / 1e6, c.sha256());
+      }
+      o.println("  mode fusion, SPAI input " + inputPolicy + ", thresholds uncalibrated (0.5/0.5)");
       o.flush();
       return 0;
     }

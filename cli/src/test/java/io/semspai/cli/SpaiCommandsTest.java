@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.semspai.image.ImageDecoder;
+import io.semspai.engine.ModelOutput;
+import io.semspai.fusion.SemSpaiModel;
 import io.semspai.spai.SpaiModel;
 import io.semspai.spai.SpaiResult;
 import java.awt.image.BufferedImage;
@@ -46,7 +48,7 @@ class SpaiCommandsTest {
     bundle = shared.resolve("bundle");
     Run r = run("model", "init", "--preset", "tiny", "--seed", "3", "--out", bundle.toString());
     assertEquals(0, r.exit(), r.err());
-    assertTrue(r.out().startsWith("wrote " + bundle.toAbsolutePath() + ": spai-tiny-random-seed3 0.1.0"), r.out());
+    assertTrue(r.out().startsWith("wrote " + bundle.toAbsolutePath() + ": semspai-tiny-random-seed3 0.1.0"), r.out());
     images = shared.resolve("imgs");
     Files.createDirectories(images);
     Random rnd = new Random(5);
@@ -68,7 +70,7 @@ class SpaiCommandsTest {
   void infoPrintsTheManifestAndVerifies() {
     Run r = run("model", "info", bundle.toString(), "--verify");
     assertEquals(0, r.exit(), r.err());
-    assertTrue(r.out().contains("\"name\" : \"spai-tiny-random-seed3\""), r.out());
+    assertTrue(r.out().contains("\"name\" : \"semspai-tiny-random-seed3\""), r.out());
     assertTrue(r.out().contains("\"source\" : \"random-init, seed 3\""), r.out());
     assertTrue(r.out().contains("\"embed_dim\" : 32"), r.out());
     assertTrue(r.out().contains("verified: spai (spai.safetensors, sha256 ok)"), r.out());
@@ -95,21 +97,60 @@ class SpaiCommandsTest {
   @Test
   void defaultTagIsSemspai() throws IOException {
     Path out = tmp.resolve("out2");
-    Run r = run("infer", "--model", bundle.toString(), "--input", images.toString(), "--output", out.toString());
+    Run r = run("infer", "--model", bundle.toString(), "--mode", "spectral", "--input", images.toString(),
+        "--output", out.toString());
     assertEquals(0, r.exit(), r.err());
     assertEquals("image,semspai,semspai_logit", Files.readAllLines(out.resolve("imgs.csv")).get(0));
   }
 
   @Test
-  void fusionModeNamesWhatIsMissing() {
-    Run r = run("infer", "--model", bundle.toString(), "--mode", "fusion", "--input", images.toString(),
-        "--output", tmp.toString());
+  void fusionIsTheDefaultModeAndWritesTheFusedScoreBesideSpais() throws IOException {
+    Path out = tmp.resolve("fused");
+    Run r = run("infer", "--model", bundle.toString(), "--input", images.toString(), "--output", out.toString(),
+        "--tag", "sem");
+    assertEquals(0, r.exit(), r.err());
+    List<String> lines = Files.readAllLines(out.resolve("imgs.csv"));
+    assertEquals("image,sem,sem_logit,sem_spectral", lines.get(0));
+    assertEquals(4, lines.size(), lines.toString());
+    try (SemSpaiModel m = SemSpaiModel.load(bundle)) {
+      ModelOutput a = m.score(ImageDecoder.decode(Files.readAllBytes(images.resolve("a.png"))));
+      assertEquals("a.png," + a.fusedScore() + "," + a.fusedLogit() + "," + a.spectralScore(), lines.get(1));
+    }
+    assertTrue(r.err().contains("(spectral "), r.err());
+  }
+
+  @Test
+  void initRecordsTheInputPolicyAndRefusesABadOne() {
+    Path b = tmp.resolve("resized");
+    Run r = run("model", "init", "--preset", "tiny", "--out", b.toString(), "--input-policy", "resize:448");
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("  component convnext convnext.safetensors ("), r.out());
+    assertTrue(r.out().contains("  component head head.safetensors ("), r.out());
+    assertTrue(r.out().contains("mode fusion, SPAI input resize:448, thresholds uncalibrated (0.5/0.5)"), r.out());
+    r = run("model", "info", b.toString());
+    assertTrue(r.out().contains("\"input_policy\" : \"resize:448\""), r.out());
+    assertTrue(r.out().contains("\"calibrated\" : false"), r.out());
+    r = run("model", "init", "--preset", "tiny", "--out", tmp.resolve("bad").toString(), "--input-policy", "zoom");
     assertEquals(2, r.exit());
-    assertTrue(r.err().contains("error: --mode fusion needs the semantic branch"), r.err());
+    assertTrue(r.err().contains("unknown SPAI input policy 'zoom'"), r.err());
+    assertFalse(Files.exists(tmp.resolve("bad")));
+  }
+
+  @Test
+  void fusionModeNamesWhatIsMissing() throws IOException {
+    Path spaiOnly = io.semspai.spai.SpaiBundles.writeRandom(tmp.resolve("spai-only"), io.semspai.spai.SpaiConfig
+        .tiny(), 3, "spai-only", "0.1.0");
+    Run r = run("infer", "--model", spaiOnly.toString(), "--input", images.toString(), "--output", tmp.toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("has no convnext and head components (it has [spai]), so it cannot run in fusion "
+        + "mode; use spectral mode (--mode spectral)"), r.err());
+    r = run("infer", "--model", spaiOnly.toString(), "--mode", "spectral", "--input", images.toString(),
+        "--output", tmp.resolve("s").toString());
+    assertEquals(0, r.exit(), r.err());
     r = run("infer", "--model", bundle.toString(), "--mode", "magic", "--input", images.toString(),
         "--output", tmp.toString());
     assertEquals(2, r.exit());
-    assertTrue(r.err().contains("error: --mode must be spectral or fusion, got 'magic'"), r.err());
+    assertTrue(r.err().contains("error: --mode must be fusion or spectral, got 'magic'"), r.err());
   }
 
   @Test
@@ -138,7 +179,7 @@ class SpaiCommandsTest {
   void corruptedBundleIsRefusedNamingComponentAndReason() throws IOException {
     Path dir = tmp.resolve("corrupt");
     Files.createDirectories(dir);
-    for (String f : List.of("manifest.json", "spai.safetensors")) {
+    for (String f : List.of("manifest.json", "spai.safetensors", "convnext.safetensors", "head.safetensors")) {
       Files.copy(bundle.resolve(f), dir.resolve(f));
     }
     try (FileChannel ch = FileChannel.open(dir.resolve("spai.safetensors"), StandardOpenOption.WRITE)) {
@@ -162,7 +203,7 @@ class SpaiCommandsTest {
     assertEquals(0, r.exit(), r.err());
     r = run("model", "info", zip.toString());
     assertEquals(0, r.exit(), r.err());
-    assertTrue(r.out().contains("\"name\" : \"spai-tiny-random-seed3\""), r.out());
+    assertTrue(r.out().contains("\"name\" : \"semspai-tiny-random-seed3\""), r.out());
     r = run("model", "unpack", zip.toString(), "--out", tmp.resolve("u").toString());
     assertEquals(0, r.exit(), r.err());
     assertTrue(Files.exists(tmp.resolve("u").resolve("spai.safetensors")));

@@ -43,6 +43,13 @@ public final class StateDictLoader {
   private static final int LIST_LIMIT = 12;
 
   /**
+   * Files above this size are loaded in two passes ({@link #loadLarge}). DJL arrays made from Java data keep the
+   * direct buffer they were made from, and direct memory is capped by the JVM (by default at the max heap), so the
+   * one-pass path would need as much direct memory as the file: 3.4 GB for the full ConvNeXt trunk.
+   */
+  static final long LARGE_FILE_BYTES = 256L << 20;
+
+  /**
    * Reads {@code file}, checks it against {@code expectedSha256} (skipped when null) and {@code expect}, and
    * returns the arrays, created in {@code manager}. F16/BF16 are widened to float32; int64 keys are read as int64.
    */
@@ -51,6 +58,71 @@ public final class StateDictLoader {
     if (!Files.isRegularFile(file)) {
       throw new Refusal("file " + file.getFileName() + " is missing");
     }
+    long size;
+    try {
+      size = Files.size(file);
+    } catch (IOException e) {
+      throw new Refusal("cannot read " + file.getFileName() + ": " + e.getMessage(), e);
+    }
+    return size > LARGE_FILE_BYTES ? loadLarge(file, expectedSha256, expect, manager)
+        : loadInOnePass(file, expectedSha256, expect, manager);
+  }
+
+  /**
+   * The two-pass load for large files, with the same checks and refusals: the whole file is hashed first, then the
+   * header's keys and shapes are checked, and only then are tensors read, one at a time, each copied into
+   * libtorch-owned memory so its direct buffer can be freed before the next. Reads the file twice (from the page
+   * cache, usually) and needs direct memory for about one tensor instead of the whole file.
+   */
+  static Map<String, NDArray> loadLarge(Path file, String expectedSha256, Expectation expect, NDManager manager)
+      throws Refusal {
+    if (expectedSha256 != null) {
+      String actual;
+      try {
+        actual = Safetensors.sha256Hex(file);
+      } catch (IOException e) {
+        throw new Refusal("cannot read " + file.getFileName() + ": " + e.getMessage(), e);
+      }
+      if (!actual.equalsIgnoreCase(expectedSha256)) {
+        throw new Refusal("sha256 mismatch (expected " + expectedSha256 + ", got " + actual + ")");
+      }
+    }
+    Map<String, Safetensors.TensorInfo> infos = new LinkedHashMap<>();
+    try {
+      Safetensors.Header h = Safetensors.readHeader(file);
+      if (Files.size(file) != h.fileLength()) {
+        throw new Refusal("file " + file.getFileName() + " has " + Files.size(file) + " bytes, its header describes "
+            + h.fileLength());
+      }
+      h.tensors().forEach(t -> infos.put(t.name(), t));
+    } catch (Refusal e) {
+      throw e;
+    } catch (IOException e) {
+      throw new Refusal(e.getMessage(), e);
+    }
+    checkKeys(infos, expect);
+    Map<String, NDArray> out = new LinkedHashMap<>();
+    try {
+      Safetensors.stream(file, null, expect.shapes()::containsKey, (info, buf) -> {
+        try (NDArray view = toArray(info, buf, expect.shapes().get(info.name()),
+            expect.dataTypes().get(info.name()), manager)) {
+          out.put(info.name(), view.duplicate()); // libtorch's copy; the view and its direct buffer go
+        }
+      });
+    } catch (IOException | RuntimeException ex) {
+      out.values().forEach(NDArray::close);
+      throw new Refusal("cannot convert tensors: " + ex.getMessage(), ex);
+    }
+    Map<String, NDArray> ordered = new LinkedHashMap<>();
+    for (String key : expect.shapes().keySet()) {
+      ordered.put(key, out.get(key));
+    }
+    return ordered;
+  }
+
+  /** The one-pass load: one sequential read hashes the file and collects every tensor. */
+  static Map<String, NDArray> loadInOnePass(
+      Path file, String expectedSha256, Expectation expect, NDManager manager) throws Refusal {
     MessageDigest digest = expectedSha256 == null ? null : Safetensors.sha256();
     Map<String, Safetensors.TensorInfo> infos = new LinkedHashMap<>();
     Map<String, ByteBuffer> data = new LinkedHashMap<>();

@@ -19,15 +19,32 @@ import java.util.List;
  * Each patch's box is its rectangle in the padded image shifted back by the padding and clipped to the image.
  */
 public final class NativeInputPolicy implements SpaiInputPolicy {
+  /** The spec of {@link #gridOnly}. */
+  public static final String GRID_ONLY = "native_grid";
+
   private final SpaiConfig.Patch cfg;
+  private final String spec;
 
   public NativeInputPolicy(SpaiConfig.Patch cfg) {
+    this(cfg, "native");
+  }
+
+  private NativeInputPolicy(SpaiConfig.Patch cfg, String spec) {
     this.cfg = cfg;
+    this.spec = spec;
+  }
+
+  /**
+   * Sem-SPAI's path with {@code SPAI_INPUT_SIZE: None}: the same padding and grid, but {@code forward_batch} never
+   * five-crops, so an image below 448 px on a side runs on fewer patches (down to one).
+   */
+  public static NativeInputPolicy gridOnly(SpaiConfig.Patch cfg) {
+    return new NativeInputPolicy(new SpaiConfig.Patch(cfg.size(), cfg.stride(), 0), GRID_ONLY);
   }
 
   @Override
   public String spec() {
-    return "native";
+    return spec;
   }
 
   @Override

@@ -160,6 +160,20 @@ public final class SpaiModel implements AutoCloseable {
    * {@link #score(SpaiPatches)} of each image alone (patch features do not depend on their batch-mates).
    */
   public List<SpaiResult> scoreAll(List<SpaiPatches> images, int encoderBatch) {
+    return scoreAll(images, encoderBatch, null);
+  }
+
+  /** Receives how long each stage of {@link #scoreAll} took, for an engine's per-stage metrics. */
+  public interface StageClock {
+    /** Stage (a): every encoder chunk of the call. */
+    void encoded(long nanos);
+
+    /** Stages (b) and (c): attention per image and the batched head. */
+    void aggregated(long nanos);
+  }
+
+  /** {@link #scoreAll(List, int)}, reporting stage times to {@code clock} (may be null). */
+  public List<SpaiResult> scoreAll(List<SpaiPatches> images, int encoderBatch, StageClock clock) {
     if (encoderBatch < 1) {
       throw new IllegalArgumentException("encoderBatch must be positive, got " + encoderBatch);
     }
@@ -176,6 +190,7 @@ public final class SpaiModel implements AutoCloseable {
       return List.of();
     }
     int patchLength = 3 * s * s;
+    long t0 = System.nanoTime();
     try (NDManager m = weights.newSubManager()) {
       // stage (a): encode the concatenated patch stream in chunks
       float[] features = new float[total * d];
@@ -200,6 +215,10 @@ public final class SpaiModel implements AutoCloseable {
               network.encodePatches(null, scope.create(chunk, new Shape(n, 3, s, s)), false).toFloatArray();
           System.arraycopy(encoded, 0, features, start * d, n * d);
         }
+      }
+      long t1 = System.nanoTime();
+      if (clock != null) {
+        clock.encoded(t1 - t0);
       }
       // stage (b): attention per image; stage (c): one head batch
       NDArray all = m.create(features, new Shape(total, d));
@@ -229,6 +248,9 @@ public final class SpaiModel implements AutoCloseable {
         offset += p.count();
         out.add(new SpaiResult(logits[i], SpaiResult.sigmoid(logits[i]),
             Arrays.copyOfRange(featureValues, i * d, (i + 1) * d), boxes, perPatch, p.crop()));
+      }
+      if (clock != null) {
+        clock.aggregated(System.nanoTime() - t1);
       }
       return out;
     }

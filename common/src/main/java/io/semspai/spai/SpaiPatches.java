@@ -13,7 +13,9 @@ public record SpaiPatches(
     /** Non-overlapping grid over the padded image, row-major (upstream's unfold). */
     GRID,
     /** torchvision {@code five_crop}: tl, tr, bl, br, centre; used when the grid yields too few patches. */
-    FIVE_CROP
+    FIVE_CROP,
+    /** Grid over the image resized to a fixed square first (Sem-SPAI's {@code resize:N}); never five-crop. */
+    RESIZE
   }
 
   public SpaiPatches {

@@ -230,10 +230,10 @@ class SpaiBundleTest {
   void unknownInputPolicyIsRefused() throws IOException {
     Path dir = copy();
     ObjectNode m = (ObjectNode) JSON.readTree(dir.resolve("manifest.json").toFile());
-    ((ObjectNode) m.at("/components/spai/settings")).put("input_policy", "resize:1024");
+    ((ObjectNode) m.at("/components/spai/settings")).put("input_policy", "crop:1024");
     JSON.writeValue(dir.resolve("manifest.json").toFile(), m);
-    assertTrue(refusal(dir).startsWith("bundle " + dir.toAbsolutePath() + ": component spai: SPAI input policy "
-        + "'resize:1024' is not available yet"));
+    assertTrue(refusal(dir).startsWith("bundle " + dir.toAbsolutePath() + ": component spai: unknown SPAI input "
+        + "policy 'crop:1024'"), refusal(dir));
   }
 
   @Test
