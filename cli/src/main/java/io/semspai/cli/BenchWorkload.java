@@ -40,13 +40,14 @@ final class BenchWorkload {
         preset + "-seed" + seed);
     if (!java.nio.file.Files.isDirectory(dir)) {
       System.err.println("bench: writing a random-init " + preset + " bundle to " + dir + " (once)");
-      SpaiBundles.writeRandom(dir, SpaiConfig.preset(preset), seed, "semspai-bench", "0.0.0-bench-" + preset);
+      io.semspai.fusion.SemSpaiBundles.writeRandom(dir, io.semspai.fusion.SemSpaiBundles.Preset.named(preset), seed,
+          "semspai-bench", "0.0.0-bench-" + preset, "native");
     }
     return dir;
   }
 
   static BatchModel openModel(java.nio.file.Path bundle) throws Exception {
-    return io.semspai.engine.ServingModels.open(io.semspai.bundle.ModelBundle.open(bundle));
+    return io.semspai.engine.ServingModels.open(io.semspai.bundle.ModelBundle.open(bundle)).model();
   }
 
   static String latency(double[] ms) {

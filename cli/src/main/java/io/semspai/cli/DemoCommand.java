@@ -9,8 +9,7 @@ import io.semspai.avro.VerdictStatus;
 import io.semspai.config.Settings;
 import io.semspai.registry.RegistryConfig;
 import io.semspai.registry.SchemaRegistryClient;
-import io.semspai.spai.SpaiBundles;
-import io.semspai.spai.SpaiConfig;
+import io.semspai.fusion.SemSpaiBundles;
 import io.semspai.stack.LocalStack;
 import io.semspai.stream.DetectorApp;
 import io.semspai.topics.Topic;
@@ -154,7 +153,8 @@ public final class DemoCommand implements Callable<Integer> {
     Path dir = work.resolve("model-tiny");
     if (!Files.isDirectory(dir)) {
       System.out.println("== creating a tiny random-init model bundle in " + dir);
-      SpaiBundles.writeRandom(dir, SpaiConfig.tiny(), 7, "semspai-demo", "0.0.1-random");
+      SemSpaiBundles.writeRandom(dir, SemSpaiBundles.Preset.named("tiny"), 7, "semspai-demo", "0.0.1-random",
+          "native");
     }
     return dir;
   }

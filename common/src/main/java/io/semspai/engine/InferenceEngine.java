@@ -204,7 +204,13 @@ public final class InferenceEngine implements AutoCloseable {
       cacheHits.increment();
       return running.thenApply(Detection::asDuplicate);
     }
-    long cost = cost(image, m);
+    // Cut first: the model's input policy decides how many patches an image makes (native, resize:N), and the
+    // cost is then exact. Only the callers' own images are allocated before the budget is checked.
+    long t0 = System.nanoTime();
+    BatchModel.Prepared prepared = m.prepare(image);
+    long patchify = System.nanoTime() - t0;
+    long cost = 3L * image.width() * image.height() + prepared.bytes()
+        + (long) prepared.patches().count() * m.bytesPerPatch();
     if (cost > budget.capacity()) {
       throw new EngineException.TooLargeForBudget(String.format(
           "image %s: %d×%d px needs ~%d MiB in flight, more than the whole memory budget of %d MiB "
@@ -214,11 +220,10 @@ public final class InferenceEngine implements AutoCloseable {
     acquire(cost, sha256);
     Job job = new Job(sha256, image, cost);
     job.times.add(Stage.DECODE, decodeNanos);
+    job.times.add(Stage.PATCHIFY, patchify);
+    job.prepared = prepared;
+    job.preparedWith = m;
     try {
-      long t0 = System.nanoTime();
-      job.prepared = m.prepare(image);
-      job.preparedWith = m;
-      job.times.add(Stage.PATCHIFY, System.nanoTime() - t0);
       enqueue(job);
     } catch (RuntimeException | Error e) {
       budget.release(cost);
@@ -268,12 +273,6 @@ public final class InferenceEngine implements AutoCloseable {
       throw new EngineException.Overloaded("engine queue full (" + options.queueCapacity() + " images); image "
           + job.sha256 + " refused, retry later");
     }
-  }
-
-  /** Pixels and patches on the heap, plus the activations of the patches while encoded. */
-  private static long cost(RgbImage image, BatchModel m) {
-    long patches = Math.max(5, (long) Math.ceil(image.width() / 224.0) * (long) Math.ceil(image.height() / 224.0));
-    return 3L * image.width() * image.height() + patches * (4L * 3 * 224 * 224 + m.bytesPerPatch());
   }
 
   /** Puts {@code next} in service; it scores from the next batch on and the cache starts empty. */

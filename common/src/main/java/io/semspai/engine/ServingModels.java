@@ -1,21 +1,61 @@
 package io.semspai.engine;
 
 import io.semspai.bundle.BundleException;
-import io.semspai.bundle.BundleManifest;
 import io.semspai.bundle.ModelBundle;
-import io.semspai.spai.SpaiModel;
+import io.semspai.fusion.SemSpaiModel;
+import io.semspai.fusion.ThresholdProfile;
+import io.semspai.fusion.ThresholdProfiles;
 
-/** Opens a model bundle as the {@link BatchModel} the engine serves. The one place that knows bundle layouts. */
+/** Opens a model bundle for serving. The one place services turn a bundle into what the engine runs. */
 public final class ServingModels {
   private ServingModels() {}
 
-  public static BatchModel open(ModelBundle bundle) throws BundleException {
-    BundleManifest m = bundle.manifest();
-    return new SpectralBatchModel(SpaiModel.load(bundle), m.version());
+  /**
+   * A loaded model with what a service needs besides the network: its thresholds, the hash its features are
+   * cached under, and its SPAI input policy.
+   */
+  public record Serving(SemSpaiModel model, ThresholdProfiles thresholds, String backboneSha256, String inputPolicy) {
+    /** The named profile, or the uncalibrated 0.5/0.5 when the bundle lacks it. */
+    public ThresholdProfile profile(String name) {
+      ThresholdProfile p = thresholds.profiles().get(name);
+      return p != null ? p : new ThresholdProfile(name, 0.5, 0.5);
+    }
   }
 
-  /** sha256 of the backbone weights (the SPAI component): the key features are cached under. */
-  public static String backboneSha256(ModelBundle bundle) throws BundleException {
-    return bundle.component(SpaiModel.COMPONENT).sha256();
+  /** Loads a bundle in its default mode (fusion when it has the semantic components, else spectral). */
+  public static Serving open(ModelBundle bundle) throws BundleException {
+    return open(bundle, null);
+  }
+
+  public static Serving open(ModelBundle bundle, SemSpaiModel.Mode mode) throws BundleException {
+    SemSpaiModel m = SemSpaiModel.load(bundle, mode);
+    try {
+      return serving(m, bundle);
+    } catch (BundleException | RuntimeException e) {
+      m.close();
+      throw e;
+    }
+  }
+
+  /** The serving view of a model already loaded (for example after a head swap). */
+  public static Serving serving(SemSpaiModel m, ModelBundle bundle) throws BundleException {
+    return new Serving(m, m.thresholds(), backboneKey(m, bundle), m.inputPolicy().spec());
+  }
+
+  /**
+   * The key features are cached under: sha256 of the SPAI and ConvNeXt weight files' sha256s, or the SPAI file's
+   * sha256 alone for a spectral-only bundle. A head swap keeps it, which is what lets the trainer reuse features.
+   */
+  static String backboneKey(SemSpaiModel m, ModelBundle bundle) throws BundleException {
+    if (m.backboneHashes() != null) {
+      String both = m.backboneHashes().spai() + ":" + m.backboneHashes().convnext();
+      try {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+            .digest(both.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return bundle.component(io.semspai.spai.SpaiModel.COMPONENT).sha256();
   }
 }

@@ -10,9 +10,7 @@ import ai.djl.ndarray.NDManager;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.semspai.demo.DemoImages;
 import io.semspai.image.RgbImage;
-import io.semspai.spai.SpaiConfig;
-import io.semspai.spai.SpaiModel;
-import io.semspai.spai.SpaiResult;
+import io.semspai.fusion.SemSpaiBundles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,10 +22,15 @@ import org.junit.jupiter.api.Test;
 
 /** The engine on the real tiny SPAI model (golden weights), not a stand-in. */
 class InferenceEngineTest {
-  private static final Path WEIGHTS = Path.of("src/test/resources/golden/spai/weights.safetensors");
+  @org.junit.jupiter.api.io.TempDir static Path bundles;
 
+  /** A tiny fusion bundle (SPAI + ConvNeXt + head, random weights) as the detector would serve it. */
   static BatchModel tinyModel(String version) throws Exception {
-    return new SpectralBatchModel(SpaiModel.fromSafetensors(SpaiConfig.tiny(), WEIGHTS), version);
+    Path dir = bundles.resolve("tiny-" + version);
+    if (!Files.isDirectory(dir)) {
+      SemSpaiBundles.writeRandom(dir, SemSpaiBundles.Preset.named("tiny"), 1, "semspai", version, "native");
+    }
+    return ServingModels.open(io.semspai.bundle.ModelBundle.open(dir)).model();
   }
 
   private static InferenceEngine engine(BatchModel m, InferenceEngine.Options o) {
@@ -46,7 +49,7 @@ class InferenceEngineTest {
   @Test
   void imagesOfVeryDifferentSizesShareABatchAndScoreAsIfAlone() throws Exception {
     List<RgbImage> images = List.of(img(300, 4000, 1), img(224, 224, 2), img(1024, 1024, 3), img(150, 150, 4));
-    SpaiModel reference = SpaiModel.fromSafetensors(SpaiConfig.tiny(), WEIGHTS);
+    io.semspai.fusion.SemSpaiModel reference = (io.semspai.fusion.SemSpaiModel) tinyModel("ref");
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     try (InferenceEngine e = new InferenceEngine(tinyModel("v1"), opts(64), metrics)) {
       List<CompletableFuture<Detection>> fs = new ArrayList<>();
@@ -55,10 +58,12 @@ class InferenceEngineTest {
       }
       for (int i = 0; i < images.size(); i++) {
         Detection d = fs.get(i).get(120, TimeUnit.SECONDS);
-        SpaiResult alone = reference.score(images.get(i));
-        assertEquals(alone.logit(), d.output().spectralLogit(), 1e-4, "image " + i);
-        assertArrayEquals(alone.imageFeature(), d.output().spectralFeature(), 1e-4f);
-        assertEquals(alone.patches().size(), d.output().attention().size());
+        ModelOutput alone = reference.score(images.get(i));
+        assertEquals(alone.spectralLogit(), d.output().spectralLogit(), 1e-4, "image " + i);
+        assertArrayEquals(alone.spectralFeature(), d.output().spectralFeature(), 1e-4f);
+        assertArrayEquals(alone.semanticFeature(), d.output().semanticFeature(), 1e-4f);
+        assertEquals(alone.fusedLogit(), d.output().fusedLogit(), 1e-4);
+        assertEquals(alone.attention().size(), d.output().attention().size());
         assertEquals("v1", d.modelVersion());
         assertFalse(d.deduplicated());
         assertTrue(d.times().ms(StageTimes.Stage.PATCHIFY) > 0);

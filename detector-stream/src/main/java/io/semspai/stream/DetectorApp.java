@@ -15,7 +15,6 @@ import io.semspai.image.IntakePolicy;
 import io.semspai.ops.OpsServer;
 import io.semspai.registry.RegistryConfig;
 import io.semspai.registry.SchemaRegistryClient;
-import io.semspai.spai.SpaiModel;
 import io.semspai.topics.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,10 +41,10 @@ public final class DetectorApp implements AutoCloseable {
   private DetectorService service;
   private ReleaseWatcher watcher;
   private OpsServer ops;
-  private final AtomicReference<ModelState> current = new AtomicReference<>();
-
   /** What is serving now, for the scorer's labels and features. */
-  private record ModelState(String version, String backboneSha256, String inputPolicy) {}
+  private final AtomicReference<ServingModels.Serving> current = new AtomicReference<>();
+  /** The full bundle whose backbones serve now (a head swap keeps it). */
+  private final AtomicReference<Path> servingBundleDir = new AtomicReference<>();
 
   public DetectorApp(Settings settings) {
     this.settings = settings;
@@ -63,9 +62,10 @@ public final class DetectorApp implements AutoCloseable {
     Path work = Path.of(settings.string("detector.state-dir", ".semspai/detector"));
     Files.createDirectories(work);
     ModelBundle bundle = openBundle(Path.of(settings.required("model.bundle")), work.resolve("bundle"));
-    BatchModel model = ServingModels.open(bundle);
-    current.set(new ModelState(model.version(), ServingModels.backboneSha256(bundle),
-        bundle.component(SpaiModel.COMPONENT).setting(SpaiModel.INPUT_POLICY, "native")));
+    ServingModels.Serving serving = ServingModels.open(bundle);
+    BatchModel model = serving.model();
+    current.set(serving);
+    servingBundleDir.set(bundle.dir());
     InferenceEngine.Options eo = InferenceEngine.Options.defaults(model.bytesPerPatch());
     if (settings.has("engine.max-batch-patches")) {
       eo = eo.withMaxBatchPatches(settings.integer("engine.max-batch-patches", 16, 1, 4096));
@@ -82,15 +82,14 @@ public final class DetectorApp implements AutoCloseable {
     }
     engine = new InferenceEngine(model, eo, meters);
     metrics.modelVersion(model.version());
-    PipelineScorer.Profile profile = new PipelineScorer.Profile(settings.string("detector.profile", "balanced"),
-        settings.decimal("detector.t-low", 0.5, 0, 1), settings.decimal("detector.t-high", 0.5, 0, 1));
+    String profileName = settings.string("detector.profile", "balanced");
     boolean features = settings.bool("detector.publish-features", false);
     scorer = new PipelineScorer(intake, engine, () -> {
-      ModelState s = current.get();
+      ServingModels.Serving s = current.get();
       return new PipelineScorer.ModelInfo() {
         @Override
-        public PipelineScorer.Profile profile() {
-          return profile;
+        public io.semspai.fusion.ThresholdProfile profile() {
+          return s.profile(profileName);
         }
 
         @Override
@@ -121,10 +120,19 @@ public final class DetectorApp implements AutoCloseable {
         new ReleaseWatcher.Swapper() {
           @Override
           public void swap(ModelRelease release, ModelBundle b) throws Exception {
-            BatchModel next = ServingModels.open(b);
-            engine.swap(next);
-            current.set(new ModelState(next.version(), ServingModels.backboneSha256(b),
-                b.component(SpaiModel.COMPONENT).setting(SpaiModel.INPUT_POLICY, "native")));
+            ServingModels.Serving next;
+            if (b.manifest().other().containsKey(io.semspai.fusion.HeadBundle.KIND_FIELD)) {
+              // A head-only release: keep the loaded backbones, swap just the fusion head (refused when the head
+              // was trained on other backbones).
+              io.semspai.fusion.SemSpaiModel swapped = current.get().model()
+                  .swapHead(io.semspai.fusion.HeadBundle.open(b.dir()));
+              next = ServingModels.serving(swapped, ModelBundle.open(servingBundleDir.get()));
+            } else {
+              next = ServingModels.open(b);
+              servingBundleDir.set(b.dir());
+            }
+            engine.swap(next.model());
+            current.set(next);
           }
 
           @Override

@@ -11,6 +11,7 @@ import io.semspai.engine.EngineException;
 import io.semspai.engine.InferenceEngine;
 import io.semspai.engine.ModelOutput;
 import io.semspai.engine.StageTimes;
+import io.semspai.fusion.ThresholdProfile;
 import io.semspai.image.DecodedImage;
 import io.semspai.image.FetchedImage;
 import io.semspai.image.ImageIntake;
@@ -37,19 +38,12 @@ public final class PipelineScorer implements EventScorer {
   /** What the scorer needs to know about the model serving now. */
   public interface ModelInfo {
     /** The named threshold profile verdicts are labeled with. */
-    Profile profile();
+    ThresholdProfile profile();
 
-    /** sha256 of the backbone weights, the key under which features are cached; null when not publishing them. */
+    /** The key under which this model's backbone features are cached. */
     String backboneSha256();
 
     String spaiInputPolicy();
-  }
-
-  /** A threshold profile: AI when score ≥ tHigh, REAL when score < tLow, UNCERTAIN between. */
-  public record Profile(String name, double tLow, double tHigh) {
-    public Label label(double score) {
-      return score >= tHigh ? Label.AI : score < tLow ? Label.REAL : Label.UNCERTAIN;
-    }
   }
 
   private final ImageIntake intake;
@@ -132,7 +126,7 @@ public final class PipelineScorer implements EventScorer {
     ModelInfo info = model.get();
     ModelOutput o = d.output();
     double score = o.score();
-    Profile p = info.profile();
+    ThresholdProfile p = info.profile();
     List<PatchAttention> boxes = new ArrayList<>(o.attention().size());
     for (SpaiResult.PatchAttention a : o.attention()) {
       boxes.add(new PatchAttention(a.box().x(), a.box().y(), a.box().width(), a.box().height(), a.attention()));
@@ -142,7 +136,7 @@ public final class PipelineScorer implements EventScorer {
             o.semanticFeature())
         : null;
     StageTimes t = d.times();
-    return new ScoreOutcome.Detected(d.sha256(), d.width(), d.height(), score, p.label(score), p.name(), p.tLow(),
+    return new ScoreOutcome.Detected(d.sha256(), d.width(), d.height(), score, Label.valueOf(p.label(score).name()), p.name(), p.tLow(),
         p.tHigh(), o.spectralScore(), o.fusedScore() == null ? null : (double) o.fusedScore(), d.modelVersion(),
         boxes, d.deduplicated(), l.fetched().elapsed().toNanos() / 1e6, t.ms(StageTimes.Stage.DECODE),
         t.ms(StageTimes.Stage.QUEUE), t.modelMs(), features);

@@ -14,8 +14,7 @@ import io.semspai.bundle.BundleArchive;
 import io.semspai.config.Settings;
 import io.semspai.demo.DemoImages;
 import io.semspai.image.RgbImage;
-import io.semspai.spai.SpaiBundles;
-import io.semspai.spai.SpaiConfig;
+import io.semspai.fusion.SemSpaiBundles;
 import io.semspai.testing.EmbeddedKafka;
 import io.semspai.testing.TestRegistry;
 import io.semspai.topics.Topic;
@@ -57,8 +56,10 @@ class DetectorAppTest {
 
   @BeforeAll
   static void bundles() throws Exception {
-    bundleV1 = SpaiBundles.writeRandom(dir.resolve("v1"), SpaiConfig.tiny(), 1, "semspai", "1.0.0");
-    bundleV2 = SpaiBundles.writeRandom(dir.resolve("v2"), SpaiConfig.tiny(), 2, "semspai", "2.0.0");
+    bundleV1 = SemSpaiBundles.writeRandom(dir.resolve("v1"), SemSpaiBundles.Preset.named("tiny"), 1, "semspai",
+        "1.0.0", "native");
+    bundleV2 = SemSpaiBundles.writeRandom(dir.resolve("v2"), SemSpaiBundles.Preset.named("tiny"), 2, "semspai",
+        "2.0.0", "native");
   }
 
   private static Map<String, String> settings(String prefix, Path state) {
