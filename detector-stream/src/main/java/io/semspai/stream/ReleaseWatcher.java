@@ -1,8 +1,8 @@
 package io.semspai.stream;
 
 import io.semspai.avro.ModelRelease;
-import io.semspai.avro.ReleaseStatus;
 import io.semspai.bundle.ModelBundle;
+import io.semspai.release.ReleaseHistory;
 import io.semspai.topics.Topic;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,12 +40,10 @@ final class ReleaseWatcher implements AutoCloseable {
 
   private final KafkaConsumer<String, ModelRelease> consumer;
   private final Topic<String, ModelRelease> topic;
-  private final String modelName;
   private final ModelStore store;
   private final Swapper swapper;
   private final DetectorMetrics metrics;
-  private final Map<String, ModelRelease> promoted = new HashMap<>();
-  private final Set<String> eligible = new LinkedHashSet<>();
+  private final ReleaseHistory history;
   private final Set<String> refused = new LinkedHashSet<>();
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private final Thread thread;
@@ -54,7 +52,7 @@ final class ReleaseWatcher implements AutoCloseable {
   ReleaseWatcher(String bootstrap, Topic<String, ModelRelease> topic, String modelName, ModelStore store,
       Swapper swapper, DetectorMetrics metrics) {
     this.topic = topic;
-    this.modelName = modelName;
+    this.history = new ReleaseHistory(modelName);
     this.store = store;
     this.swapper = swapper;
     this.metrics = metrics;
@@ -107,29 +105,15 @@ final class ReleaseWatcher implements AutoCloseable {
   }
 
   private void record(ModelRelease r) {
-    if (r == null || !modelName.equals(r.getModelName())) {
-      return;
-    }
-    if (r.getStatus() == ReleaseStatus.PROMOTED) {
-      promoted.put(r.getVersion(), r);
-      eligible.remove(r.getVersion());
-      eligible.add(r.getVersion()); // newest last
-    } else if (r.getStatus() == ReleaseStatus.ROLLED_BACK) {
-      eligible.remove(r.getVersion());
-    }
+    history.record(r);
   }
 
   private void applyTarget() {
-    String target = null;
-    for (String v : eligible) {
-      if (!refused.contains(v)) {
-        target = v;
-      }
-    }
-    if (target == null || target.equals(swapper.currentVersion())) {
+    ModelRelease r = history.target(refused).orElse(null);
+    if (r == null || r.getVersion().equals(swapper.currentVersion())) {
       return;
     }
-    ModelRelease r = promoted.get(target);
+    String target = r.getVersion();
     try {
       ModelBundle bundle = store.fetch(r.getArtifactUri(), r.getArtifactSha256(), r.getVersion());
       swapper.swap(r, bundle);
