@@ -1,40 +1,45 @@
 package io.semspai.cli;
 
+import io.semspai.eval.CsvFormatException;
+import io.semspai.eval.Dataset;
+import io.semspai.eval.DatasetCsv;
+import io.semspai.eval.DatasetRow;
+import io.semspai.eval.RowScore;
 import io.semspai.engine.ModelOutput;
 import io.semspai.fusion.SemSpaiModel;
-import io.semspai.image.ImageDecoder;
 import io.semspai.image.RgbImage;
+import io.semspai.perturb.PerturbationPipeline;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code semspai infer}: scores every image of a folder and writes one CSV, as upstream's {@code python -m spai
- * infer} does for a directory. Images are read in file-name order; the CSV appears only when every image was
- * scored. {@code <tag>} and {@code <tag>_logit} are the verdict's score: the fusion head's in fusion mode, SPAI's
- * own in spectral mode; fusion mode adds {@code <tag>_spectral}, SPAI's own score, beside it.
+ * {@code semspai infer}: scores every row of a CSV in upstream's layout (or every image of a folder, listed into
+ * one first) through the inference engine and writes the CSV back with the score columns, as upstream's
+ * {@code python -m spai infer} does. {@code <tag>} and {@code <tag>_logit} are the verdict's score: the fusion
+ * head's in fusion mode, SPAI's own in spectral mode; fusion mode adds {@code <tag>_spectral}, SPAI's own score.
+ * A row that cannot be scored gets its reason code in {@code <tag>_error} and never stops the run.
  */
 @Command(
     name = "infer",
     mixinStandardHelpOptions = true,
-    description = "Score every image in a folder and write OUTPUT/<input folder name>.csv with columns image, "
-        + "<tag> (sigmoid score; higher = more likely AI-generated), <tag>_logit and, in fusion mode, "
-        + "<tag>_spectral (SPAI's own score). <tag> is the fused score in fusion mode, SPAI's in spectral mode.")
+    description = {
+      "Score every image of a CSV (upstream layout: image[,class,split,source,...]) or of a folder and write the "
+          + "CSV to OUTPUT with columns <tag> (sigmoid score; higher = more likely AI-generated), <tag>_logit, in "
+          + "fusion mode <tag>_spectral (SPAI's own score) and, if any row failed, <tag>_error (its reason code).",
+      "Exit codes: 0 every row scored; 3 the CSV was written but some rows failed (listed on stderr); "
+          + "2 bad usage or input (no output written); 1 internal failure."
+    })
 public final class InferCommand implements Callable<Integer> {
-  static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp");
-
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--model", required = true, description = "Bundle directory.")
@@ -45,8 +50,15 @@ public final class InferCommand implements Callable<Integer> {
           + "ConvNeXt weights).")
   String mode;
 
-  @Option(names = "--input", required = true, description = "Folder of images (not searched recursively).")
+  @Option(names = "--input", required = true,
+      description = "A CSV in upstream's layout, or a folder of images (not searched recursively; listed in "
+          + "file-name order into OUTPUT/<folder name>.csv).")
   Path input;
+
+  @Option(names = "--csv-root",
+      description = "Folder that relative paths in the CSV's image column are resolved against (default: the CSV's "
+          + "folder). Only files below it are read; http(s) URLs go through the intake's default safety policy.")
+  Path csvRoot;
 
   @Option(names = "--output", required = true, description = "Folder for the CSV (created if missing).")
   Path output;
@@ -54,88 +66,199 @@ public final class InferCommand implements Callable<Integer> {
   @Option(names = "--tag", defaultValue = "semspai", description = "Score column name (default ${DEFAULT-VALUE}).")
   String tag;
 
+  @Option(names = "--attention",
+      description = "Also write OUTPUT/attention/<image>.png: the image with each SPAI patch box shaded by its "
+          + "attention weight.")
+  boolean attention;
+
+  @Option(names = "--perturb", paramLabel = "SPEC",
+      description = "Perturb each image before scoring, e.g. jpeg=75,scale=0.5 (kinds: jpeg, webp, blur, noise, "
+          + "scale, crop, rcrop; applied in upstream's order).")
+  String perturb;
+
+  @Option(names = "--seed", defaultValue = "0",
+      description = "Base seed of random perturbations (noise, rcrop); each image's seed derives from it and its "
+          + "image cell (default ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--in-flight", defaultValue = "0", paramLabel = "N",
+      description = "Images loaded or being scored at once (default: twice the engine's batch, 8 to 128).")
+  int inFlight;
+
   @Override
-  public Integer call() throws IOException {
-    SemSpaiModel.Mode m;
-    try {
-      m = SemSpaiModel.Mode.parse(mode);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--mode must be fusion or spectral, got '" + mode + "'");
+  public Integer call() {
+    SemSpaiModel.Mode m = parseMode(mode);
+    checkTag(tag);
+    PerturbationPipeline pipeline = parsePerturb(perturb);
+    if (inFlight < 0) {
+      throw new UserError("--in-flight must be positive, got " + inFlight);
     }
-    if (!tag.matches("[A-Za-z_][A-Za-z0-9_.-]*")) {
-      throw new UserError("--tag '" + tag + "' must start with a letter or _ and hold only letters, digits, _ . -");
-    }
-    if (!Files.isDirectory(input)) {
-      throw new UserError("--input " + input + (Files.exists(input) ? " is not a folder" : " does not exist"));
-    }
-    List<Path> images;
-    try (Stream<Path> s = Files.list(input)) {
-      images = s.filter(Files::isRegularFile).filter(InferCommand::isImage).sorted().toList();
-    }
-    if (images.isEmpty()) {
-      throw new UserError("--input " + input + " holds no images (" + String.join(", ",
-          IMAGE_EXTENSIONS.stream().sorted().toList()) + ")");
+    Dataset ds = readInput();
+    if (ds.rows().isEmpty()) {
+      throw new UserError("--input " + input + " holds no rows to score");
     }
     if (Files.exists(output) && !Files.isDirectory(output)) {
       throw new UserError("--output " + output + " exists and is not a folder");
     }
-    Path name = input.toAbsolutePath().normalize().getFileName();
-    Path csv = output.resolve((name == null ? "images" : name.toString()) + ".csv");
-
-    PrintWriter err = spec.commandLine().getErr();
-    boolean fusion = m == SemSpaiModel.Mode.FUSION;
-    StringBuilder rows = new StringBuilder();
-    rows.append("image,").append(tag).append(',').append(tag).append("_logit");
-    rows.append(fusion ? "," + tag + "_spectral\n" : "\n");
-    long t0 = System.nanoTime();
-    try (SemSpaiModel semspai = Bundles.load(model, m)) {
-      int i = 0;
-      for (Path image : images) {
-        i++;
-        RgbImage rgb;
-        try {
-          rgb = ImageDecoder.decode(Files.readAllBytes(image));
-        } catch (IOException | RuntimeException e) {
-          throw new UserError("image " + image.getFileName() + ": cannot decode (" + e.getMessage() + "); no CSV "
-              + "was written", 1, e);
-        }
-        ModelOutput r = semspai.score(rgb);
-        rows.append(csvField(image.getFileName().toString())).append(',').append(r.score()).append(',')
-            .append(r.logit());
-        rows.append(fusion ? "," + r.spectralScore() + "\n" : "\n");
-        err.printf("[%d/%d] %s %dx%d %d patches score %.4f%s%n", i, images.size(), image.getFileName(),
-            rgb.width(), rgb.height(), r.attention().size(), r.score(),
-            fusion ? String.format(Locale.ROOT, " (spectral %.4f)", r.spectralScore()) : "");
-        err.flush();
-      }
-    }
-    Files.createDirectories(output);
-    Path tmp = Files.createTempFile(output, "." + csv.getFileName(), ".partial");
-    try {
-      try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-        w.write(rows.toString());
-      }
-      Files.move(tmp, csv, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    Path csv = output.resolve(ds.csv() != null ? ds.csv().getFileName().toString() : ds.name() + ".csv");
     PrintWriter out = spec.commandLine().getOut();
-    out.printf("wrote %s: %d images in %.1f s%n", csv, images.size(), (System.nanoTime() - t0) / 1e9);
-    out.flush();
-    return 0;
-  }
+    PrintWriter err = spec.commandLine().getErr();
 
-  static boolean isImage(Path p) {
-    String n = p.getFileName().toString();
-    int dot = n.lastIndexOf('.');
-    return dot > 0 && IMAGE_EXTENSIONS.contains(n.substring(dot + 1).toLowerCase(Locale.ROOT));
-  }
-
-  /** RFC 4180: quote a field holding a comma, quote or line break. */
-  static String csvField(String s) {
-    if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\n') < 0 && s.indexOf('\r') < 0) {
-      return s;
+    long t0 = System.nanoTime();
+    List<String> overlayFailures = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<OfflineScorer.Outcome> outcomes;
+    AttentionOverlays overlays;
+    try (OfflineScorer scorer = OfflineScorer.open(model, m, List.of(ds.root()), inFlight)) {
+      try {
+        Files.createDirectories(output);
+      } catch (IOException e) {
+        throw new UserError("cannot create --output " + output + ": " + e.getMessage());
+      }
+      overlays = attention ? new AttentionOverlays(output) : null;
+      OfflineScorer.Listener listener = overlays == null ? new OfflineScorer.Listener() {}
+          : new OfflineScorer.Listener() {
+            @Override
+            public void scored(DatasetRow row, RgbImage image, ModelOutput o) {
+              try {
+                overlays.write(row, image, o.attention());
+              } catch (RuntimeException e) {
+                // The score stands; a lost picture is reported, not turned into a failed row.
+                overlayFailures.add("line " + row.line() + " " + row.image() + ": " + e.getMessage());
+              }
+            }
+          };
+      String label = ds.name() + (pipeline.isIdentity() ? "" : " " + pipeline.spec());
+      outcomes = scorer.score(label, ds.rows(), pipeline, seed, listener);
     }
-    return '"' + s.replace("\"", "\"\"") + '"';
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    writeCsv(ds, outcomes, m == SemSpaiModel.Mode.FUSION, csv);
+
+    long failed = outcomes.stream().filter(OfflineScorer.Outcome::failed).count();
+    out.printf("wrote %s: %d images, %d scored, %d failed, in %.1f s (%.1f images/s)%n", csv, outcomes.size(),
+        outcomes.size() - failed, failed, seconds, outcomes.size() / Math.max(seconds, 1e-9));
+    if (overlays != null) {
+      out.printf("wrote %d attention overlays to %s%n", overlays.count() - overlayFailures.size(), overlays.dir());
+      overlayFailures.forEach(f -> err.println("attention overlay not written: " + f));
+    }
+    out.flush();
+    OfflineScorer.reportFailures(err, ds.name(), outcomes, 50, "; each has its reason in column " + tag + "_error");
+    return failed == 0 ? 0 : OfflineScorer.EXIT_ROWS_FAILED;
+  }
+
+  private Dataset readInput() {
+    if (Files.isDirectory(input)) {
+      if (csvRoot != null) {
+        throw new UserError("--csv-root applies to a CSV input; a folder's images are read from the folder itself");
+      }
+      Dataset ds = DatasetCsv.listFolder(input, "test", null);
+      if (ds.rows().isEmpty()) {
+        throw new UserError("--input " + input + " holds no images (" + String.join(", ",
+            DatasetCsv.IMAGE_EXTENSIONS.stream().sorted().toList()) + ")");
+      }
+      return ds;
+    }
+    if (!Files.isRegularFile(input)) {
+      throw new UserError("--input " + input + (Files.exists(input) ? " is neither a CSV nor a folder"
+          : " does not exist"));
+    }
+    return readCsv(input, csvRoot);
+  }
+
+  /** Reads a CSV, turning an unreadable file or a missing image column into a one-line usage error (exit 2). */
+  static Dataset readCsv(Path csv, Path root) {
+    if (root != null && !Files.isDirectory(root)) {
+      throw new UserError("--csv-root " + root + (Files.exists(root) ? " is not a folder" : " does not exist"));
+    }
+    if (!Files.isRegularFile(csv)) {
+      throw new UserError("CSV " + csv + (Files.exists(csv) ? " is not a file" : " does not exist"));
+    }
+    try {
+      return DatasetCsv.read(csv, root == null ? null : root.toAbsolutePath().normalize());
+    } catch (CsvFormatException e) {
+      throw new UserError(e.getMessage());
+    } catch (UncheckedIOException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  /**
+   * Writes the CSV back with {@code tag, tag_logit[, tag_spectral][, tag_error]}: existing columns of those names
+   * are overwritten in place (a CSV can be scored again), new ones are appended in that order. The file appears
+   * whole or not at all.
+   */
+  private void writeCsv(Dataset ds, List<OfflineScorer.Outcome> outcomes, boolean fusion, Path csv) {
+    String spectralCol = tag + "_spectral";
+    List<String> header = new ArrayList<>(ds.header());
+    for (String c : List.of(tag, tag + "_logit")) {
+      if (!header.contains(c)) {
+        header.add(c);
+      }
+    }
+    // In spectral mode <tag> is SPAI's own score already; a _spectral column left by an earlier fusion run is
+    // refreshed rather than left stale beside the new score.
+    boolean writeSpectral = fusion || header.contains(spectralCol);
+    if (writeSpectral && !header.contains(spectralCol)) {
+      header.add(spectralCol);
+    }
+    int spectralAt = header.indexOf(spectralCol);
+    List<DatasetRow> rows = new ArrayList<>();
+    List<RowScore> scores = new ArrayList<>();
+    for (int i = 0; i < ds.rows().size(); i++) {
+      DatasetRow r = ds.rows().get(i);
+      OfflineScorer.Outcome o = outcomes.get(i);
+      List<String> values = new ArrayList<>(r.values());
+      while (values.size() < header.size()) {
+        values.add("");
+      }
+      if (spectralAt >= 0) {
+        RowScore s = o.spectralScore();
+        values.set(spectralAt, s.isError() ? "" : Double.toString(s.score()));
+      }
+      rows.add(new DatasetRow(r.line(), values, r.image(), r.ref(), r.label(), r.split(), r.source(), r.problem()));
+      scores.add(o.score());
+    }
+    Dataset widened = new Dataset(ds.csv(), ds.name(), ds.root(), header, rows);
+    Path tmp = null;
+    try {
+      Files.createDirectories(csv.toAbsolutePath().getParent());
+      tmp = Files.createTempFile(csv.toAbsolutePath().getParent(), "." + csv.getFileName(), ".partial");
+      DatasetCsv.writeScored(widened, tmp, tag, scores);
+      Files.move(tmp, csv, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | UncheckedIOException e) {
+      throw new UserError("cannot write " + csv + ": " + e.getMessage(), 1, e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException e) {
+          // the move succeeded or the error above says what went wrong
+        }
+      }
+    }
+  }
+
+  static SemSpaiModel.Mode parseMode(String mode) {
+    try {
+      return SemSpaiModel.Mode.parse(mode);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--mode must be fusion or spectral, got '" + mode + "'");
+    }
+  }
+
+  static void checkTag(String tag) {
+    if (!tag.matches("[A-Za-z_][A-Za-z0-9_.-]*")) {
+      throw new UserError("--tag '" + tag + "' must start with a letter or _ and hold only letters, digits, _ . -");
+    }
+    if (List.of(Dataset.IMAGE, Dataset.CLASS, Dataset.SPLIT, Dataset.SOURCE).contains(tag)) {
+      throw new UserError("--tag '" + tag + "' would overwrite the CSV's own '" + tag + "' column; choose another");
+    }
+  }
+
+  static PerturbationPipeline parsePerturb(String spec) {
+    try {
+      return PerturbationPipeline.parse(spec);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--perturb: " + e.getMessage());
+    }
   }
 }
