@@ -34,6 +34,10 @@ public final class SpaiModel implements AutoCloseable {
   /**
    * Checkpoint tensors that upstream's forward never uses (spec §6): the ViT's classifier, its CLS-attention
    * blocks and their norms. Upstream loads with {@code strict=False}; they are skipped here, not errors.
+   *
+   * <p>The ViT's final {@code norm} and {@code cls_norm} are skipped too. The released checkpoint has neither
+   * ({@code use_mean_pooling=True} makes them Identity), but a ViT built with {@code use_mean_pooling=False} has
+   * both as LayerNorms; SPAI reads raw block outputs ({@code return_features}), so neither ever touches a score.
    */
   public static final Predicate<String> UNUSED_UPSTREAM_KEYS = key -> {
     if (!key.startsWith("mfvit.vit.")) {
@@ -41,7 +45,8 @@ public final class SpaiModel implements AutoCloseable {
     }
     String rest = key.substring("mfvit.vit.".length());
     return rest.startsWith("head.") || rest.startsWith("cls_blocks.") || rest.equals("cls_pos_embed")
-        || rest.equals("actual_cls_token") || rest.startsWith("fc_norm.") || rest.startsWith("intermediate_fc_norm.");
+        || rest.equals("actual_cls_token") || rest.startsWith("fc_norm.") || rest.startsWith("intermediate_fc_norm.")
+        || rest.startsWith("norm.") || rest.startsWith("cls_norm.");
   };
 
   /**
@@ -109,6 +114,14 @@ public final class SpaiModel implements AutoCloseable {
       manager.close();
       throw e;
     }
+  }
+
+  /**
+   * A model over arrays already in memory (keys as {@link #expectation}), for benchmarks and tools that build
+   * weights themselves; takes ownership of {@code manager}, which must hold the arrays.
+   */
+  public static SpaiModel fromArrays(SpaiConfig cfg, Map<String, NDArray> state, NDManager manager) {
+    return build(cfg, new NativeInputPolicy(cfg.patch()), manager, state);
   }
 
   private static SpaiModel build(
