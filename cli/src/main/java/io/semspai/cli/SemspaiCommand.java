@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       ModelCommand.class,
       InferCommand.class,
+      BenchCommand.class,
     })
 public final class SemspaiCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
