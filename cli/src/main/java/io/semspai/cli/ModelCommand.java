@@ -27,6 +27,7 @@ import picocli.CommandLine.Parameters;
     description = "Create and inspect model bundles (a directory with manifest.json and safetensors weights).",
     subcommands = {
       ModelCommand.Init.class,
+      ImportCommand.class,
       ModelCommand.Info.class,
       ModelCommand.Pack.class,
       ModelCommand.Unpack.class,
@@ -36,7 +37,7 @@ public final class ModelCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: choose init, info, pack or unpack.");
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: choose init, import, info, pack or unpack.");
   }
 
   enum Preset {

@@ -11,13 +11,13 @@ import picocli.CommandLine.Command;
     description = "Sem-SPAI Stream: detect AI-generated images with SPAI and a ConvNeXt-XXL semantic branch.",
     subcommands = {
       DemoCommand.class,
-      DetectCommand.class,
-      BenchCommand.class,
       StackCommand.class,
-      CommandLine.HelpCommand.class,
-      ModelCommand.class,
+      DetectCommand.class,
       InferCommand.class,
       EvalCommand.class,
+      ModelCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class,
     })
 public final class SemspaiCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -34,6 +34,10 @@ public final class SpaiModel implements AutoCloseable {
   /**
    * Checkpoint tensors that upstream's forward never uses (spec §6): the ViT's classifier, its CLS-attention
    * blocks and their norms. Upstream loads with {@code strict=False}; they are skipped here, not errors.
+   *
+   * <p>The ViT's final {@code norm} and {@code cls_norm} are skipped too. The released checkpoint has neither
+   * ({@code use_mean_pooling=True} makes them Identity), but a ViT built with {@code use_mean_pooling=False} has
+   * both as LayerNorms; SPAI reads raw block outputs ({@code return_features}), so neither ever touches a score.
    */
   public static final Predicate<String> UNUSED_UPSTREAM_KEYS = key -> {
     if (!key.startsWith("mfvit.vit.")) {
@@ -41,7 +45,8 @@ public final class SpaiModel implements AutoCloseable {
     }
     String rest = key.substring("mfvit.vit.".length());
     return rest.startsWith("head.") || rest.startsWith("cls_blocks.") || rest.equals("cls_pos_embed")
-        || rest.equals("actual_cls_token") || rest.startsWith("fc_norm.") || rest.startsWith("intermediate_fc_norm.");
+        || rest.equals("actual_cls_token") || rest.startsWith("fc_norm.") || rest.startsWith("intermediate_fc_norm.")
+        || rest.startsWith("norm.") || rest.startsWith("cls_norm.");
   };
 
   /**
@@ -111,6 +116,14 @@ public final class SpaiModel implements AutoCloseable {
     }
   }
 
+  /**
+   * A model over arrays already in memory (keys as {@link #expectation}), for benchmarks and tools that build
+   * weights themselves; takes ownership of {@code manager}, which must hold the arrays.
+   */
+  public static SpaiModel fromArrays(SpaiConfig cfg, Map<String, NDArray> state, NDManager manager) {
+    return build(cfg, new NativeInputPolicy(cfg.patch()), manager, state);
+  }
+
   private static SpaiModel build(
       SpaiConfig cfg, SpaiInputPolicy policy, NDManager manager, Map<String, NDArray> state) {
     SpaiNetwork net = new SpaiNetwork(cfg);
@@ -158,6 +171,7 @@ public final class SpaiModel implements AutoCloseable {
    * encoder calls of at most {@code encoderBatch} patches (a call may span images), then regrouped per image for
    * the attention, and the heads of all images run as one batch. Results come back in input order and equal
    * {@link #score(SpaiPatches)} of each image alone (patch features do not depend on their batch-mates).
+   * Patches with identical pixels, within an image or across images, are encoded once.
    */
   public List<SpaiResult> scoreAll(List<SpaiPatches> images, int encoderBatch) {
     return scoreAll(images, encoderBatch, null);
@@ -192,28 +206,39 @@ public final class SpaiModel implements AutoCloseable {
     int patchLength = 3 * s * s;
     long t0 = System.nanoTime();
     try (NDManager m = weights.newSubManager()) {
-      // stage (a): encode the concatenated patch stream in chunks
+      // stage (a): encode the distinct patches of the concatenated stream in chunks. A copy of a patch gets its
+      // original's features instead of a second pass: a 224×224 image, or anything smaller padded to it, five-crops
+      // into one patch five times, and a patch's features do not depend on its batch-mates.
+      int[] imageOf = new int[total];
+      int[] withinOf = new int[total];
+      for (int i = 0, g = 0; i < images.size(); i++) {
+        for (int k = 0; k < images.get(i).count(); k++, g++) {
+          imageOf[g] = i;
+          withinOf[g] = k;
+        }
+      }
+      int[] original = originals(images, imageOf, withinOf, patchLength);
+      int[] distinct = java.util.stream.IntStream.range(0, total).filter(g -> original[g] == g).toArray();
       float[] features = new float[total * d];
-      int image = 0;
-      int within = 0; // next patch of `image` to copy
-      for (int start = 0; start < total; start += encoderBatch) {
-        int n = Math.min(encoderBatch, total - start);
+      for (int start = 0; start < distinct.length; start += encoderBatch) {
+        int n = Math.min(encoderBatch, distinct.length - start);
         float[] chunk = new float[n * patchLength];
-        for (int filled = 0; filled < n; ) {
-          SpaiPatches p = images.get(image);
-          int take = Math.min(n - filled, p.count() - within);
-          System.arraycopy(p.pixels(), within * patchLength, chunk, filled * patchLength, take * patchLength);
-          filled += take;
-          within += take;
-          if (within == p.count()) {
-            image++;
-            within = 0;
-          }
+        for (int j = 0; j < n; j++) {
+          int g = distinct[start + j];
+          System.arraycopy(images.get(imageOf[g]).pixels(), withinOf[g] * patchLength, chunk, j * patchLength,
+              patchLength);
         }
         try (NDManager scope = m.newSubManager()) {
           float[] encoded =
               network.encodePatches(null, scope.create(chunk, new Shape(n, 3, s, s)), false).toFloatArray();
-          System.arraycopy(encoded, 0, features, start * d, n * d);
+          for (int j = 0; j < n; j++) {
+            System.arraycopy(encoded, j * d, features, distinct[start + j] * d, d);
+          }
+        }
+      }
+      for (int g = 0; g < total; g++) {
+        if (original[g] != g) {
+          System.arraycopy(features, original[g] * d, features, g * d, d);
         }
       }
       long t1 = System.nanoTime();
@@ -254,6 +279,49 @@ public final class SpaiModel implements AutoCloseable {
       }
       return out;
     }
+  }
+
+  /** For each patch of the stream, the index of the first patch with the same pixels (itself if none came before). */
+  private static int[] originals(List<SpaiPatches> images, int[] imageOf, int[] withinOf, int patchLength) {
+    int total = imageOf.length;
+    int[] original = new int[total];
+    Map<Integer, List<Integer>> byHash = new java.util.HashMap<>();
+    for (int g = 0; g < total; g++) {
+      float[] px = images.get(imageOf[g]).pixels();
+      int from = withinOf[g] * patchLength;
+      int h = 1;
+      for (int i = from; i < from + patchLength; i++) {
+        h = 31 * h + Float.floatToIntBits(px[i]);
+      }
+      original[g] = g;
+      List<Integer> seen = byHash.computeIfAbsent(h, x -> new ArrayList<>());
+      for (int o : seen) {
+        int oFrom = withinOf[o] * patchLength;
+        if (Arrays.equals(images.get(imageOf[o]).pixels(), oFrom, oFrom + patchLength, px, from, from + patchLength)) {
+          original[g] = o;
+          break;
+        }
+      }
+      if (original[g] == g) {
+        seen.add(g);
+      }
+    }
+    return original;
+  }
+
+  /** How many distinct patches (by pixels) an image has: the encoder passes {@link #score} spends on it. */
+  public static int distinctPatches(SpaiPatches patches) {
+    int[] imageOf = new int[patches.count()];
+    int[] withinOf = new int[patches.count()];
+    for (int k = 0; k < withinOf.length; k++) {
+      withinOf[k] = k;
+    }
+    int[] original = originals(List.of(patches), imageOf, withinOf, patches.patchLength());
+    int n = 0;
+    for (int g = 0; g < original.length; g++) {
+      n += original[g] == g ? 1 : 0;
+    }
+    return n;
   }
 
   /**
