@@ -49,4 +49,17 @@ class IntakeDocsTest {
       assertTrue(doc.contains("| `" + key + "` |"), key);
     }
   }
+
+  @Test
+  void theReadmeListsEveryReasonCode() throws IOException {
+    Path p = Path.of("..", "README.md");
+    if (!Files.exists(p)) {
+      p = Path.of("README.md");
+    }
+    String readme = Files.readString(p);
+    for (IntakeReason r : IntakeReason.values()) {
+      org.junit.jupiter.api.Assertions.assertTrue(readme.contains("| `" + r.name() + "` |"),
+          "README.md's reason-code table lacks " + r.name());
+    }
+  }
 }
