@@ -202,7 +202,8 @@ final class DetectionProcessor implements Processor<String, byte[], String, Spec
   private void publish(InFlight f, ScoreOutcome outcome, long now) {
     ImageEvent ev = f.event();
     double totalMs = Math.max(0, now - f.parked().getParkedAtMs());
-    Verdict.Builder v = Verdict.newBuilder().setEventId(ev.getEventId()).setProducedAt(Instant.ofEpochMilli(now));
+    Verdict.Builder v = Verdict.newBuilder().setEventId(ev.getEventId()).setProducedAt(Instant.ofEpochMilli(now))
+        .setSourcePlatform(ev.getSourcePlatform());
     if (outcome instanceof ScoreOutcome.Detected d) {
       v.setStatus(VerdictStatus.OK).setSha256(d.sha256()).setScore(d.score()).setLabel(d.label())
           .setProfile(new ThresholdProfile(d.profile(), d.tLow(), d.tHigh()))

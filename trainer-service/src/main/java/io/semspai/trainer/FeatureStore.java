@@ -1,0 +1,99 @@
+package io.semspai.trainer;
+
+import io.semspai.avro.FeatureVector;
+import io.semspai.topics.Topic;
+import io.semspai.topics.TopicTail;
+import io.semspai.topics.Topics;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Frozen backbone features, durable in the compacted features topic (key {@code sha256:backbone}) and held here in
+ * memory for one backbone. Rebuilt from the topic on start, so a restart recomputes nothing; features the trainer
+ * computes itself are published there too. Memory: (D + S) floats per image, about 17 KB for the full model.
+ */
+public final class FeatureStore implements AutoCloseable {
+  /** One image's features. */
+  public record Features(float[] spectral, float[] semantic) {}
+
+  private final Topic<String, FeatureVector> topic;
+  private final String backbone;
+  private final TopicTail<FeatureVector> tail;
+  private final KafkaProducer<String, FeatureVector> producer;
+  private final Map<String, Features> bySha = new HashMap<>();
+
+  public FeatureStore(String bootstrap, Topic<String, FeatureVector> topic, String backbone) {
+    this.topic = topic;
+    this.backbone = backbone;
+    this.tail = new TopicTail<>(bootstrap, topic);
+    this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+        topic.keySerde().serializer(), topic.valueSerde().serializer());
+  }
+
+  /** Reads what was published since the last call (the detector publishes features of every OK image). */
+  public int catchUp() {
+    return tail.catchUp(r -> {
+      FeatureVector v = r.value();
+      if (v != null && backbone.equals(v.getBackboneSha256())) {
+        bySha.put(v.getSha256(), new Features(floats(v.getSpectral()), floats(v.getSemantic())));
+      }
+    });
+  }
+
+  public Optional<Features> get(String sha256) {
+    return Optional.ofNullable(bySha.get(sha256));
+  }
+
+  /** Stores features computed by the trainer, durably first. */
+  public void put(String sha256, Features f, String modelVersion, String inputPolicy) {
+    FeatureVector v = FeatureVector.newBuilder().setSha256(sha256).setBackboneSha256(backbone)
+        .setSpectral(list(f.spectral())).setSemantic(list(f.semantic())).setSpaiInputPolicy(inputPolicy)
+        .setModelVersion(modelVersion).setCreatedAt(Instant.now()).build();
+    try {
+      producer.send(new ProducerRecord<>(topic.name(), Topics.featureKey(sha256, backbone), v)).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot store features of " + sha256 + ": " + e.getCause(), e);
+    }
+    bySha.put(sha256, f);
+  }
+
+  public int size() {
+    return bySha.size();
+  }
+
+  private static float[] floats(List<Float> l) {
+    float[] a = new float[l.size()];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = l.get(i);
+    }
+    return a;
+  }
+
+  private static List<Float> list(float[] a) {
+    List<Float> l = new ArrayList<>(a == null ? 0 : a.length);
+    if (a != null) {
+      for (float x : a) {
+        l.add(x);
+      }
+    }
+    return l;
+  }
+
+  @Override
+  public void close() {
+    tail.close();
+    producer.close();
+  }
+}

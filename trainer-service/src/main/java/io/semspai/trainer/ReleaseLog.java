@@ -1,0 +1,97 @@
+package io.semspai.trainer;
+
+import io.semspai.avro.ModelRelease;
+import io.semspai.avro.ReleaseStatus;
+import io.semspai.release.ReleaseHistory;
+import io.semspai.topics.Topic;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Reads and writes the model-releases topic: the history (which release is the champion) and new release events.
+ * Releases are keyed by model name on a single partition, so their order is the order they were decided in.
+ */
+public final class ReleaseLog implements AutoCloseable {
+  private final String bootstrap;
+  private final Topic<String, ModelRelease> topic;
+  private final KafkaProducer<String, ModelRelease> producer;
+
+  public ReleaseLog(String bootstrap, Topic<String, ModelRelease> topic) {
+    this.bootstrap = bootstrap;
+    this.topic = topic;
+    this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
+        topic.keySerde().serializer(), topic.valueSerde().serializer());
+  }
+
+  /** Replays the whole topic (it is small: one event per release decision). */
+  public ReleaseHistory history(String modelName) {
+    ReleaseHistory h = new ReleaseHistory(modelName);
+    Map<String, Object> cfg = new HashMap<>();
+    cfg.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    cfg.put(ConsumerConfig.GROUP_ID_CONFIG, "release-log-" + UUID.randomUUID());
+    cfg.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    cfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    try (var c = new KafkaConsumer<>(cfg, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
+      TopicPartition tp = new TopicPartition(topic.name(), 0);
+      c.assign(List.of(tp));
+      c.seekToBeginning(List.of(tp));
+      long end = c.endOffsets(List.of(tp)).get(tp);
+      while (c.position(tp) < end) {
+        c.poll(Duration.ofMillis(200)).forEach(r -> h.record(r.value()));
+      }
+    }
+    return h;
+  }
+
+  /** Publishes one release event and waits until the broker has it. */
+  public void publish(ModelRelease r) {
+    try {
+      producer.send(new ProducerRecord<>(topic.name(), r.getModelName(), r)).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted publishing release " + r.getVersion(), e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot publish release " + r.getVersion() + ": " + e.getCause(), e);
+    }
+  }
+
+  /**
+   * Rolls back to {@code version}: ROLLED_BACK for the release serving now, then PROMOTED again for
+   * {@code version} (which must have been promoted before). Detectors follow the second event.
+   */
+  public ModelRelease rollback(String modelName, String version, String why) {
+    ReleaseHistory h = history(modelName);
+    ModelRelease current = h.target().orElseThrow(() -> new IllegalArgumentException(
+        "model " + modelName + " has no PROMOTED release to roll back from"));
+    ModelRelease to = h.promotedRelease(version).orElseThrow(() -> new IllegalArgumentException(
+        "model " + modelName + " never had version " + version + " PROMOTED; cannot roll back to it"));
+    if (current.getVersion().equals(version)) {
+      throw new IllegalArgumentException("version " + version + " is already serving");
+    }
+    publish(ModelRelease.newBuilder(current).setStatus(ReleaseStatus.ROLLED_BACK)
+        .setReasons(List.of("rolled back to " + version + (why == null ? "" : ": " + why)))
+        .setCreatedAt(Instant.now()).build());
+    ModelRelease again = ModelRelease.newBuilder(to).setStatus(ReleaseStatus.PROMOTED)
+        .setReasons(List.of("promoted again by rollback from " + current.getVersion()))
+        .setCreatedAt(Instant.now()).build();
+    publish(again);
+    return again;
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+  }
+}
