@@ -150,7 +150,7 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private static Path tinyBundle(Path work) throws Exception {
-    Path dir = work.resolve("model-tiny");
+    Path dir = work.resolve("model-tiny-fusion");
     if (!Files.isDirectory(dir)) {
       System.out.println("== creating a tiny random-init model bundle in " + dir);
       SemSpaiBundles.writeRandom(dir, SemSpaiBundles.Preset.named("tiny"), 7, "semspai-demo", "0.0.1-random",
