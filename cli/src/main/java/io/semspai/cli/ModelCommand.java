@@ -28,6 +28,7 @@ import picocli.CommandLine.Parameters;
     subcommands = {
       ModelCommand.Init.class,
       ImportCommand.class,
+      RollbackCommand.class,
       ModelCommand.Info.class,
       ModelCommand.Pack.class,
       ModelCommand.Unpack.class,

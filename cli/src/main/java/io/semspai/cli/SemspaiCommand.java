@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       StackCommand.class,
       DetectCommand.class,
+      TrainerCommand.class,
       InferCommand.class,
       EvalCommand.class,
       ModelCommand.class,

@@ -1,0 +1,91 @@
+package io.semspai.trainer;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.semspai.bundle.BundleArchive;
+import io.semspai.bundle.ModelBundle;
+import io.semspai.config.ConfigException;
+import io.semspai.config.Settings;
+import io.semspai.engine.InferenceEngine;
+import io.semspai.engine.ServingModels;
+import io.semspai.image.ImageIntake;
+import io.semspai.image.IntakePolicy;
+import io.semspai.registry.RegistryConfig;
+import io.semspai.registry.SchemaRegistryClient;
+import io.semspai.topics.TopicSetup;
+import io.semspai.topics.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+
+/** The trainer service assembled from settings; {@code ./semspai trainer} and the demo start it the same way. */
+public final class TrainerApp implements AutoCloseable {
+  private final Settings settings;
+  private ImageIntake intake;
+  private InferenceEngine engine;
+  private TrainerService service;
+
+  public TrainerApp(Settings settings) {
+    this.settings = settings;
+  }
+
+  public TrainerService start() throws Exception {
+    String bootstrap = settings.required("kafka.bootstrap.servers");
+    Map<String, Object> reg = new HashMap<>();
+    reg.put(RegistryConfig.URL, settings.required("schema.registry.url"));
+    SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.fromMap(reg));
+    Topics topics = new Topics(settings.string("topics.prefix", Topics.DEFAULT_PREFIX), registry,
+        Topics.DEFAULT_INLINE_IMAGE_CAP, Topics.DEFAULT_DEAD_LETTER_CAP, settings.integer("topics.partitions", 3, 1,
+            1000));
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+      TopicSetup.createMissing(admin, topics.all());
+    }
+    TopicSetup.registerSchemas(registry, topics.all());
+    Path bundlePath = Path.of(settings.required("model.bundle"));
+    Path store = Path.of(settings.string("model.store", ".semspai/models"));
+    ModelBundle bundle = Files.isDirectory(bundlePath) ? ModelBundle.open(bundlePath)
+        : BundleArchive.unpack(bundlePath, store.resolve("base-" + bundlePath.getFileName()));
+    ServingModels.Serving serving = ServingModels.open(bundle);
+    if (serving.model().backboneHashes() == null) {
+      throw new ConfigException("model.bundle " + bundlePath + " has no semantic branch; the trainer retrains the "
+          + "fusion head, so it needs a fusion bundle");
+    }
+    intake = new ImageIntake(IntakePolicy.fromMap(settings.section(IntakePolicy.PREFIX)));
+    engine = new InferenceEngine(serving.model(), InferenceEngine.Options.defaults(serving.model().bytesPerPatch()),
+        new SimpleMeterRegistry());
+    HeadTrainer.Options training = HeadTrainer.Options.defaults()
+        .withSeed(settings.integer("trainer.seed", 17, 0, Integer.MAX_VALUE))
+        .withEpochs(settings.integer("trainer.max-epochs", 200, 1, 100_000), settings.integer("trainer.patience",
+            20, 1, 100_000));
+    PromotionGate.Rules d = PromotionGate.Rules.defaults();
+    PromotionGate.Rules gate = new PromotionGate.Rules(settings.decimal("gate.min-auc", d.minAuc(), 0, 1),
+        settings.decimal("gate.min-ap", d.minAp(), 0, 1), settings.decimal("gate.rank-margin", d.rankMargin(), 0, 1),
+        settings.decimal("gate.fpr-margin", d.fprMargin(), 0, 1), settings.decimal("gate.ece-margin", d.eceMargin(),
+            0, 1), settings.decimal("gate.perturbed-auc-margin", d.perturbedAucMargin(), 0, 1), d.resamples(),
+        d.seed());
+    var o = new TrainerService.Options(bootstrap, settings.string("model.name", "semspai"), bundle.dir(), store,
+        settings.integer("trainer.retrain-after", 100, 1, 10_000_000),
+        settings.duration("trainer.retrain-every", Duration.ofHours(1)),
+        settings.integer("trainer.min-per-class", 20, 1, 10_000_000),
+        settings.integer("trainer.max-per-labeler", 100_000, 1, Integer.MAX_VALUE),
+        settings.bool("trainer.user-reports-need-corroboration", true), training, gate);
+    service = new TrainerService(o, topics, intake, engine, serving.model(), serving.backboneSha256());
+    service.start();
+    return service;
+  }
+
+  @Override
+  public void close() {
+    if (service != null) {
+      service.close();
+    }
+    if (engine != null) {
+      engine.close();
+    }
+    if (intake != null) {
+      intake.close();
+    }
+  }
+}
