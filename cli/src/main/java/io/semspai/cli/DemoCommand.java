@@ -62,6 +62,9 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--timeout", defaultValue = "600", description = "Seconds to wait for all verdicts (default: ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 
+  @Option(names = "--no-train", description = "Stop after the first verdicts: no feedback, retrain or hot swap.")
+  boolean noTrain;
+
   @Override
   public Integer call() throws Exception {
     Path home = Path.of(System.getProperty("semspai.home", ".")).toAbsolutePath();
@@ -107,12 +110,14 @@ public final class DemoCommand implements Callable<Integer> {
       cfg.put("topics.prefix", prefix);
       cfg.put("topics.partitions", "1");
       cfg.put("model.bundle", bundle.toString());
-      cfg.put("model.store", work.resolve("models").toString());
+      cfg.put("model.store", work.resolve("models-" + prefix).toString());
       cfg.put("detector.state-dir", work.resolve("detector-" + prefix).toString());
       cfg.put("detector.application-id", "semspai-demo-" + prefix);
-      cfg.put("intake.file-roots", sampleDir.toString());
+      Files.createDirectories(work);
+      cfg.put("intake.file-roots", sampleDir + "," + work); // the samples, and the labeled images made below
       cfg.put("http.port", "0");
       cfg.put("streams.commit.interval.ms", "200");
+      cfg.put("detector.publish-features", "true");
       System.out.println("== detector: model " + bundle + ", topics " + prefix + "*");
       DetectorApp app = new DetectorApp(Settings.of(cfg));
       toClose.add(app);
@@ -136,9 +141,12 @@ public final class DemoCommand implements Callable<Integer> {
       System.out.println();
       System.out.println(model == null
           ? "NOTE: the model is random-init (tiny preset): its scores mean nothing. Import real weights with "
-              + "'./semspai model import' and pass --model, or train the head (./semspai train-head)."
+              + "'./semspai model import' and pass --model, or train the head as below."
           : "Model: " + bundle);
-      return verdicts.size() == names.size() ? 0 : 1;
+      if (verdicts.size() != names.size()) {
+        return 1;
+      }
+      return noTrain ? 0 : learn(stack, topics, cfg, work.resolve("labeled-" + prefix), app);
     } finally {
       shutdown.run();
       try {
@@ -146,6 +154,49 @@ public final class DemoCommand implements Callable<Integer> {
       } catch (IllegalStateException ignored) {
         // the JVM is already shutting down
       }
+    }
+  }
+
+  /**
+   * The rest of the loop: labeled demo images through the detector, trusted feedback, a retrain gated on the
+   * holdout, the PROMOTED head hot-swapped into the running detector, and fresh images scored by the new head.
+   */
+  private int learn(LocalStack stack, Topics topics, Map<String, String> cfg, Path images, DetectorApp app)
+      throws Exception {
+    Files.createDirectories(images);
+    DemoLoop loop = new DemoLoop(stack.settings().bootstrapServers(), topics, images);
+    System.out.println();
+    System.out.println("== the loop: 80 labeled images of the two demo classes (camera-like vs checkerboard-"
+        + "upsampled, see README) go through the detector");
+    Map<String, Integer> truth = loop.publishImages("train-", 0, 80, 96);
+    Map<String, Verdict> first = loop.verdicts("train-", truth.size(), Duration.ofSeconds(timeoutSeconds));
+    System.out.printf("== starting head %s: AUC of the two classes on them %.3f%n", app.engine().modelVersion(),
+        DemoLoop.auc(first, truth));
+    loop.publishFeedback(first, truth);
+    System.out.println("== published 80 trusted-dataset labels; the trainer retrains the fusion head");
+    Map<String, String> tcfg = new LinkedHashMap<>(cfg);
+    tcfg.put("trainer.retrain-after", "1000000");
+    tcfg.put("trainer.min-per-class", "4");
+    try (io.semspai.trainer.TrainerApp trainer = new io.semspai.trainer.TrainerApp(Settings.of(tcfg))) {
+      io.semspai.trainer.TrainerService.Outcome outcome = trainer.start().retrain();
+      System.out.println(outcome.table());
+      outcome.reasons().forEach(r -> System.out.println("  " + r));
+      if (!outcome.promoted()) {
+        System.out.println("== challenger " + outcome.version() + " REJECTED; the detector keeps its head");
+        return 0;
+      }
+      System.out.println("== challenger " + outcome.version() + " PROMOTED; waiting for the detector to swap it in");
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (!app.engine().modelVersion().equals(outcome.version()) && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+      }
+      System.out.println("== detector now serves " + app.engine().modelVersion());
+      Map<String, Integer> heldOut = loop.publishImages("fresh-", 5000, 40, 96);
+      Map<String, Verdict> second = loop.verdicts("fresh-", heldOut.size(), Duration.ofSeconds(timeoutSeconds));
+      long onNew = second.values().stream().filter(v -> v.getModelVersion().equals(outcome.version())).count();
+      System.out.printf("== 40 fresh images: %d verdicts from %s, AUC of the two classes %.3f (the starting head "
+          + "gave %.3f)%n", onNew, outcome.version(), DemoLoop.auc(second, heldOut), DemoLoop.auc(first, truth));
+      return 0;
     }
   }
 

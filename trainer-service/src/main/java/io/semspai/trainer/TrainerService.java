@@ -95,31 +95,46 @@ public final class TrainerService implements AutoCloseable {
   }
 
   /** Replays the topics, then retrains in the background whenever the trigger fires. */
-  public void start() {
+  public synchronized void start() {
     catchUp();
     labelsAtLastRetrain = feedback.total();
     running = true;
     loop = new Thread(() -> {
       while (running) {
         try {
-          catchUp();
-          long fresh = feedback.total() - labelsAtLastRetrain;
-          boolean timer = System.nanoTime() - lastRetrainNanos > o.retrainEvery().toNanos() && fresh > 0;
-          if (fresh >= o.retrainAfter() || timer) {
-            retrain();
-          }
+          tick();
           TimeUnit.MILLISECONDS.sleep(500);
-        } catch (InterruptedException e) {
-          return;
+        } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
+          return; // closing
         } catch (RuntimeException | IOException e) {
+          if (!running) {
+            return;
+          }
           log.error("retrain failed; will try again on the next trigger: {}", e.toString(), e);
-          labelsAtLastRetrain = feedback.total();
-          lastRetrainNanos = System.nanoTime();
+          synchronized (this) {
+            labelsAtLastRetrain = feedback.total();
+            lastRetrainNanos = System.nanoTime();
+          }
+          try {
+            TimeUnit.SECONDS.sleep(5);
+          } catch (InterruptedException ie) {
+            return;
+          }
         }
       }
     }, "trainer");
     loop.setDaemon(true);
     loop.start();
+  }
+
+  /** One look at the topics; retrains when the trigger fires. Kafka consumers are single-threaded, hence sync. */
+  private synchronized void tick() throws IOException {
+    catchUp();
+    long fresh = feedback.total() - labelsAtLastRetrain;
+    boolean timer = System.nanoTime() - lastRetrainNanos > o.retrainEvery().toNanos() && fresh > 0;
+    if (fresh >= o.retrainAfter() || timer) {
+      retrain();
+    }
   }
 
   private void catchUp() {
@@ -178,7 +193,8 @@ public final class TrainerService implements AutoCloseable {
         + " images, holdout " + holdout.size())).build());
     ReleaseStatus status = cmp.promoted() ? ReleaseStatus.PROMOTED : ReleaseStatus.REJECTED;
     releases.publish(rel.setStatus(status).setReasons(cmp.decision().reasons()).setCreatedAt(Instant.now()).build());
-    log.info("release {} {} (parent {}):\n{}", version, status, champion.version(), cmp.table());
+    log.info("release {} {} (parent {}), holdout {}: challenger AUC {}", version, status, champion.version(),
+        holdoutVersion, cmp.decision().challengerMetrics().get("auc"));
     return new Outcome(version, cmp.promoted(), cmp.decision().reasons(), cmp.table(), train.size(), holdout.size());
   }
 
@@ -233,14 +249,21 @@ public final class TrainerService implements AutoCloseable {
     }
   }
 
+  /** The champion's balanced t_high, or NaN when its thresholds are uncalibrated placeholders. */
   private static double tHigh(ThresholdProfiles t) {
     ThresholdProfile p = t.profiles().get(ThresholdProfiles.BALANCED);
-    return p == null ? 0.5 : p.tHigh();
+    return p == null || !t.calibrated() ? Double.NaN : p.tHigh();
   }
 
   private Path writeRelease(String version, String parent, TrainingResult result, HeadComparison cmp,
       String holdoutVersion) throws IOException {
-    Path staging = o.modelStore().resolve("staging").resolve(version);
+    Files.createDirectories(o.modelStore());
+    Path archive = o.modelStore().resolve(o.modelName() + "-" + version + ".zip");
+    if (Files.exists(archive)) {
+      throw new IOException("release archive " + archive + " already exists; a published release may point at it, "
+          + "so it is never overwritten (is another trainer publishing to this store?)");
+    }
+    Path staging = Files.createTempDirectory(o.modelStore(), ".staging-").resolve(version);
     Map<String, com.fasterxml.jackson.databind.JsonNode> extra = new LinkedHashMap<>();
     var json = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
     extra.put("parent_version", json.textNode(parent));
@@ -248,9 +271,8 @@ public final class TrainerService implements AutoCloseable {
     HeadBundle.write(staging, o.modelName(), version, base.headConfig(), result.state(), result.thresholds(),
         base.backboneHashes(), new BundleManifest.Provenance("trainer-service retrain from " + parent, null, null,
             null), extra);
-    Files.createDirectories(o.modelStore());
-    Path archive = o.modelStore().resolve(o.modelName() + "-" + version + ".zip");
     BundleArchive.pack(staging, archive);
+    deleteTree(staging.getParent());
     return archive;
   }
 
@@ -273,6 +295,14 @@ public final class TrainerService implements AutoCloseable {
       return "1.0.0";
     }
     return m.group(1) + "." + (Integer.parseInt(m.group(2)) + 1) + ".0";
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   static String sha256(Path f) throws IOException {
