@@ -84,9 +84,9 @@ public final class HeadTrainer {
    * @param balancedRate target FPR (and AI miss rate) of the recalibrated {@code balanced} profile
    * @param strictRate the same for {@code strict}
    */
-  public record Options(long seed, int maxEpochs, int minEpochs, int patience, double minDelta, int batchSize, double learningRate,
-      double minLearningRate, int warmupEpochs, double weightDecay, double validationFraction, boolean classBalance,
-      boolean calibrateLogits, double balancedRate, double strictRate) {
+  public record Options(long seed, int maxEpochs, int minEpochs, int patience, double minDelta, int batchSize,
+      double learningRate, double minLearningRate, int warmupEpochs, double weightDecay, double validationFraction,
+      boolean classBalance, boolean calibrateLogits, double balancedRate, double strictRate) {
     public Options {
       if (maxEpochs < 1 || patience < 1 || batchSize < 1 || warmupEpochs < 0 || !(minDelta >= 0) || minEpochs < 0
           || minEpochs > maxEpochs) {
@@ -112,18 +112,20 @@ public final class HeadTrainer {
     }
 
     public Options withSeed(long s) {
-      return new Options(s, maxEpochs, minEpochs, patience, minDelta, batchSize, learningRate, minLearningRate, warmupEpochs,
-          weightDecay, validationFraction, classBalance, calibrateLogits, balancedRate, strictRate);
+      return new Options(s, maxEpochs, minEpochs, patience, minDelta, batchSize, learningRate, minLearningRate,
+          warmupEpochs, weightDecay, validationFraction, classBalance, calibrateLogits, balancedRate, strictRate);
     }
 
+    /** At most {@code max} epochs (and at least {@code min(minEpochs, max)}), stopping after {@code pat} idle ones. */
     public Options withEpochs(int max, int pat) {
-      return new Options(seed, max, Math.min(minEpochs, max), pat, minDelta, batchSize, learningRate, minLearningRate, warmupEpochs,
-          weightDecay, validationFraction, classBalance, calibrateLogits, balancedRate, strictRate);
+      return new Options(seed, max, Math.min(minEpochs, max), pat, minDelta, batchSize, learningRate,
+          minLearningRate, warmupEpochs, weightDecay, validationFraction, classBalance, calibrateLogits, balancedRate,
+          strictRate);
     }
 
     public Options withBatchSize(int b) {
-      return new Options(seed, maxEpochs, minEpochs, patience, minDelta, b, learningRate, minLearningRate, warmupEpochs,
-          weightDecay, validationFraction, classBalance, calibrateLogits, balancedRate, strictRate);
+      return new Options(seed, maxEpochs, minEpochs, patience, minDelta, b, learningRate, minLearningRate,
+          warmupEpochs, weightDecay, validationFraction, classBalance, calibrateLogits, balancedRate, strictRate);
     }
 
     public Options withLearningRate(double lr) {
@@ -387,7 +389,7 @@ public final class HeadTrainer {
     }
   }
 
-  /** Sum over the batch of w · BCE-with-logits, in the numerically stable form max(x,0) − x·y + log(1 + e^−|x|). */
+  /** Sum over the batch of w · BCE-with-logits, in the stable form max(x,0) − x·y + log(1 + e^−|x|). */
   static NDArray weightedBce(NDArray logits, NDArray y, NDArray w) {
     NDArray loss = logits.maximum(0f).sub(logits.mul(y)).add(logits.abs().neg().exp().add(1f).log());
     return loss.mul(w).sum();

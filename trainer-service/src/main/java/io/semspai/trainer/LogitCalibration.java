@@ -7,9 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Platt scaling of a head's logit, folded into its last layer: the calibrated logit is {@code a · logit + b}, which is
- * again a linear layer ({@code classifier.3.weight × a}, {@code classifier.3.bias × a + b}), so the calibrated head is
- * a plain fusion head and the detector needs nothing new.
+ * Platt scaling of a head's logit, folded into its last layer: the calibrated logit is {@code a · logit + b},
+ * again a linear layer ({@code classifier.3.weight × a}, {@code classifier.3.bias × a + b}), so the calibrated head
+ * is a plain fusion head and the detector needs nothing new.
  *
  * <p>Why: a head trained with dropout 0.5 and stopped early on a small validation set ranks well but is often
  * under-confident (scores bunched towards 0.5), which the promotion gate's ECE check rightly counts against it.

@@ -10,14 +10,13 @@ import java.util.Map;
  *
  * @param state the challenger's weights, by key: the epoch with the lowest validation loss (never the starting
  *     weights: epoch 0 is only measured, for comparison), Platt scaling folded in
- * @param logitCalibration the Platt scaling folded into {@code state} (identity when switched off)
  * @param curve one entry per epoch run, epoch 0 being the starting head before any update
  * @param bestEpoch the epoch {@code state} comes from (≥ 1)
  * @param stoppedEarly true when patience ran out before {@code maxEpochs}
+ * @param logitCalibration the Platt scaling folded into {@code state} (identity when switched off)
  * @param validationMetrics the challenger on the validation split (clean images): {@code stopping_loss} (the
- *     class-balanced loss early stopping chose it by, before Platt scaling), {@code auc},
- *     {@code ap}, {@code ece}, {@code balanced_accuracy} and {@code fpr} at its recalibrated balanced t_high; NaN
- *     when undefined
+ *     class-balanced loss early stopping chose it by, before Platt scaling), {@code auc}, {@code ap}, {@code ece},
+ *     {@code balanced_accuracy} and {@code fpr} at its recalibrated balanced t_high; NaN when undefined
  * @param thresholds the challenger's recalibrated profiles ({@link ThresholdCalibration}, on the validation split)
  * @param counts what was trained and validated on, and the class weights used
  * @param seed the seed of the split, the shuffles and dropout
