@@ -166,13 +166,15 @@ class InferenceEngineTest {
       long arraysAfter = system.getManagedArrays().size();
       long nativeEnd = nativeBytes();
       assertEquals(arraysBefore, arraysAfter, "live NDArrays before and after 2000 images");
-      // Native memory = resident set minus the JVM's committed heap, so heap sizing decisions do not count. A leak
-      // grows with every image; allocator warm-up does not, so the second thousand must add (almost) nothing.
+      // Native memory = resident set minus the JVM's committed heap, so heap sizing decisions do not count. It is
+      // a coarse gauge (the allocator and lazy heap uncommit move it by tens of MB), so the bound is set to catch
+      // what a real leak here looks like: one leaked patch tensor per image is 600 KB, 600 MB per thousand images.
+      // The live NDArray count above is the exact check.
       long firstMb = (nativeMiddle - nativeStart) >> 20;
       long secondMb = (nativeEnd - nativeMiddle) >> 20;
-      assertTrue(secondMb < 64, "native memory grew by " + secondMb + " MB over the second 1000 images (first "
+      assertTrue(secondMb < 160, "native memory grew by " + secondMb + " MB over the second 1000 images (first "
           + firstMb + " MB)");
-      assertTrue(nativeEnd - nativeStart < (192L << 20), "native memory grew by " + ((nativeEnd - nativeStart) >> 20)
+      assertTrue(nativeEnd - nativeStart < (256L << 20), "native memory grew by " + ((nativeEnd - nativeStart) >> 20)
           + " MB over 2000 images");
       assertEquals(0, e.memoryInUse(), "the memory budget is fully released");
     }
