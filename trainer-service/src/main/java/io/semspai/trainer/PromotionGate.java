@@ -47,12 +47,21 @@ public final class PromotionGate {
   private PromotionGate() {}
 
   public static Decision decide(Rules r, Scores clean, Scores perturbed, double tHigh) {
+    return decide(r, clean, perturbed, tHigh, tHigh);
+  }
+
+  /**
+   * The same checks with each head's FPR and balanced accuracy measured at its own balanced t_high: the champion's,
+   * and the challenger's recalibrated one (what each would run with in the detector).
+   */
+  public static Decision decide(Rules r, Scores clean, Scores perturbed, double championTHigh,
+      double challengerTHigh) {
     List<String> failed = new ArrayList<>();
     List<String> passed = new ArrayList<>();
     Map<String, Double> ch = metrics(clean.labels(), clean.challenger(), perturbed == null ? null
-        : perturbed.challenger(), perturbed == null ? null : perturbed.labels(), tHigh);
+        : perturbed.challenger(), perturbed == null ? null : perturbed.labels(), challengerTHigh);
     Map<String, Double> cp = metrics(clean.labels(), clean.champion(), perturbed == null ? null
-        : perturbed.champion(), perturbed == null ? null : perturbed.labels(), tHigh);
+        : perturbed.champion(), perturbed == null ? null : perturbed.labels(), championTHigh);
     if (Double.isNaN(ch.get("auc"))) {
       return new Decision(false, List.of("holdout holds one class only: nothing can be compared"), ch, cp);
     }
@@ -66,8 +75,10 @@ public final class PromotionGate {
           m.name(), ci.estimate(), ci.lower(), ci.upper(), r.rankMargin()), passed, failed);
     }
     double dFpr = ch.get("fpr_at_t_high") - cp.get("fpr_at_t_high");
-    check(dFpr <= r.fprMargin(), String.format("real-image FPR at t_high %.2f: %.4f vs champion %.4f (margin %.3f)",
-        tHigh, ch.get("fpr_at_t_high"), cp.get("fpr_at_t_high"), r.fprMargin()), passed, failed);
+    String at = championTHigh == challengerTHigh ? String.format("t_high %.2f", championTHigh)
+        : String.format("own t_high (%.4f vs %.4f)", challengerTHigh, championTHigh);
+    check(dFpr <= r.fprMargin(), String.format("real-image FPR at %s: %.4f vs champion %.4f (margin %.3f)",
+        at, ch.get("fpr_at_t_high"), cp.get("fpr_at_t_high"), r.fprMargin()), passed, failed);
     double dEce = ch.get("ece") - cp.get("ece");
     check(dEce <= r.eceMargin(), String.format("ECE %.4f vs champion %.4f (margin %.3f)", ch.get("ece"),
         cp.get("ece"), r.eceMargin()), passed, failed);
