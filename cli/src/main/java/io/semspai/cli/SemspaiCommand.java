@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       ModelCommand.class,
       InferCommand.class,
+      TrainHeadCommand.class,
     })
 public final class SemspaiCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
