@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       InferCommand.class,
       EvalCommand.class,
       ModelCommand.class,
+      TrainHeadCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class,
     })

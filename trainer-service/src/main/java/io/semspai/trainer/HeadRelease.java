@@ -25,7 +25,8 @@ import java.util.Map;
  *   "status": "PROMOTED" | "REJECTED",
  *   "parent": {"name": …, "version": …},
  *   "reasons": ["passed AUC 0.9986 vs floor 0.70", …],
- *   "holdout": {"version": …, "images": 54, "perturbed_images": 54, "t_high": 0.5},
+ *   "holdout": {"version": …, "images": 54, "perturbed_images": 54, "champion_t_high": 0.5,
+ *               "challenger_t_high": 0.63},
  *   "metrics": {"challenger": {"auc": …, "ap": …, "balanced_accuracy": …, "fpr_at_t_high": …, "ece": …,
  *               "perturbed_auc": …}, "champion": {…}},
  *   "training": {"seed": 1, "epochs_run": 51, "best_epoch": 41, "stopped_early": true, "elapsed_ms": 388,
@@ -74,7 +75,8 @@ public final class HeadRelease {
     holdout.put("version", holdoutVersion);
     holdout.put("images", comparison.clean().labels().length);
     holdout.put("perturbed_images", comparison.perturbed() == null ? 0 : comparison.perturbed().labels().length);
-    holdout.put("t_high", comparison.tHigh());
+    holdout.put("champion_t_high", comparison.championTHigh());
+    holdout.put("challenger_t_high", comparison.challengerTHigh());
     ObjectNode metrics = release.putObject("metrics");
     metrics.set("challenger", numbers(comparison.decision().challengerMetrics()));
     metrics.set("champion", numbers(comparison.decision().championMetrics()));

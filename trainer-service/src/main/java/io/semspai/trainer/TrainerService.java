@@ -179,8 +179,8 @@ public final class TrainerService implements AutoCloseable {
     ReleaseHistory history = releases.history(o.modelName());
     Champion champion = champion(history);
     TrainingResult result = HeadTrainer.train(champion.state(), base.headConfig(), train, o.training());
-    HeadComparison cmp = HeadComparison.run(base.headConfig(), champion.state(), result.state(), holdout, null,
-        champion.balancedTHigh(), o.gate());
+    HeadComparison cmp = HeadComparison.run(base.headConfig(), champion.state(), champion.balancedTHigh(), result,
+        holdout, null, o.gate());
     String version = nextVersion(champion.version());
     String holdoutVersion = Holdout.version(holdoutShas);
     Path archive = writeRelease(version, champion.version(), result, cmp, holdoutVersion);

@@ -55,7 +55,7 @@ class HeadTrainerTest {
   @Test
   void aRetrainOnSeparableFeaturesIsPromotedWithHoldoutAucAbove095AndMovesEveryParameter() {
     TrainingResult r = HeadTrainer.train(champion, cfg, f.pool, HeadTrainer.Options.defaults().withSeed(1));
-    HeadComparison c = HeadComparison.run(cfg, champion, r.state(), f.holdout, f.perturbedHoldout, championTHigh,
+    HeadComparison c = HeadComparison.run(cfg, champion, championTHigh, r, f.holdout, f.perturbedHoldout,
         PromotionGate.Rules.defaults());
     String why = c.table() + String.join("\n", c.decision().reasons());
     System.out.printf("retrain on %d images (%d epochs, best %d, %d ms):%n%s%n", f.pool.size(), r.epochsRun(),
@@ -92,7 +92,7 @@ class HeadTrainerTest {
     List<TrainingExample> shuffled = shuffleLabels(f.pool, 3);
     TrainingResult r = HeadTrainer.train(champion, cfg, shuffled, HeadTrainer.Options.defaults().withSeed(2));
     // judged on the true holdout labels
-    HeadComparison c = HeadComparison.run(cfg, champion, r.state(), f.holdout, f.perturbedHoldout, championTHigh,
+    HeadComparison c = HeadComparison.run(cfg, champion, championTHigh, r, f.holdout, f.perturbedHoldout,
         PromotionGate.Rules.defaults());
     assertFalse(c.promoted(), c.table() + String.join("\n", c.decision().reasons()));
     assertTrue(c.decision().reasons().stream().anyMatch(x -> x.startsWith("FAILED AUC")), c.decision().reasons()
@@ -148,10 +148,12 @@ class HeadTrainerTest {
 
     // the champion: a head trained on clean labels of half the pool (a previous release)
     List<TrainingExample> firstHalf = f.pool.subList(0, f.pool.size() / 2);
-    Map<String, float[]> good = HeadTrainer.train(champion, cfg, firstHalf, HeadTrainer.Options.defaults()
-        .withSeed(5)).state();
+    TrainingResult goodResult = HeadTrainer.train(champion, cfg, firstHalf, HeadTrainer.Options.defaults()
+        .withSeed(5));
+    Map<String, float[]> good = goodResult.state();
+    double goodTHigh = goodResult.thresholds().balanced().tHigh();
     TrainingResult r = HeadTrainer.train(good, cfg, train, HeadTrainer.Options.defaults().withSeed(6));
-    HeadComparison c = HeadComparison.run(cfg, good, r.state(), holdout, null, 0.5, PromotionGate.Rules.defaults());
+    HeadComparison c = HeadComparison.run(cfg, good, goodTHigh, r, holdout, null, PromotionGate.Rules.defaults());
     Map<String, Double> ch = c.decision().challengerMetrics();
     Map<String, Double> cp = c.decision().championMetrics();
     assertTrue(cp.get("auc") >= 0.9, "the champion is a good head: " + c.table());
@@ -170,8 +172,7 @@ class HeadTrainerTest {
       rogueOnly.add(r2.nextDouble() < 0.30 ? e.withLabel(1 - e.label()) : e);
     }
     TrainingResult noisy = HeadTrainer.train(good, cfg, rogueOnly, HeadTrainer.Options.defaults().withSeed(7));
-    HeadComparison c2 = HeadComparison.run(cfg, good, noisy.state(), holdout, null, 0.5,
-        PromotionGate.Rules.defaults());
+    HeadComparison c2 = HeadComparison.run(cfg, good, goodTHigh, noisy, holdout, null, PromotionGate.Rules.defaults());
     String why2 = c2.table() + String.join("\n", c2.decision().reasons());
     if (c2.promoted()) {
       assertTrue(c2.decision().challengerMetrics().get("auc") >= c2.decision().championMetrics().get("auc") - 0.01,
@@ -221,7 +222,7 @@ class HeadTrainerTest {
   void aReleaseBundleCarriesTheHeadItsThresholdsAndTheGatesRecordAndSwapsIn(@TempDir Path tmp) throws Exception {
     TrainingResult r = HeadTrainer.train(champion, cfg, f.pool, HeadTrainer.Options.defaults().withSeed(8)
         .withEpochs(25, 5));
-    HeadComparison c = HeadComparison.run(cfg, champion, r.state(), f.holdout, null, championTHigh,
+    HeadComparison c = HeadComparison.run(cfg, champion, championTHigh, r, f.holdout, null,
         PromotionGate.Rules.defaults());
     String holdoutVersion = Holdout.version(f.holdout.stream().map(TrainingExample::key).toList());
     Path dir = HeadRelease.write(tmp.resolve("head"), "semspai-tiny-test-head", "0.2.0", cfg, r, c,

@@ -58,6 +58,7 @@ final class TinyDemoFeatures {
     if (instance == null) {
       try {
         Path dir = Files.createTempDirectory("semspai-headtrain-tiny");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
         // resize:224 on 224² images: one SPAI patch per image and the same pixels (a 224 axis is not resampled),
         // five times cheaper than native's five-crop of identical crops
         Path bundle = SemSpaiBundles.writeRandom(dir.resolve("tiny"), SemSpaiBundles.Preset.named("tiny"), 11,
@@ -116,6 +117,14 @@ final class TinyDemoFeatures {
       }
     }
     return out;
+  }
+
+  private static void deleteTree(Path dir) {
+    try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a temp folder left behind is harmless
+    }
   }
 
   static String sha256(RgbImage img) {

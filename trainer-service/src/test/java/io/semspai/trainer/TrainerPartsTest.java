@@ -202,4 +202,28 @@ class TrainerPartsTest {
     assertTrue(b.tHigh() > 0.2 && b.tHigh() < 0.8, b.toString());
     assertEquals(0.0, Metrics.falsePositiveRate(y, sep, b.tHigh()).value());
   }
+
+  @Test
+  void theGateCanJudgeEachHeadAtItsOwnThreshold() {
+    int n = 400;
+    int[] y = new int[n];
+    double[] champion = new double[n];
+    double[] challenger = new double[n];
+    Random r = new Random(2);
+    for (int i = 0; i < n; i++) {
+      y[i] = i % 2;
+      champion[i] = 1 / (1 + Math.exp(-(r.nextGaussian() + (y[i] == 1 ? 1.5 : -1.5))));
+      // as good a ranking, shifted up: most real images score above 0.5
+      challenger[i] = 1 / (1 + Math.exp(-(r.nextGaussian() + (y[i] == 1 ? 1.5 : -1.5) + 2)));
+    }
+    PromotionGate.Scores s = new PromotionGate.Scores(y, champion, challenger);
+    PromotionGate.Decision same = PromotionGate.decide(PromotionGate.Rules.defaults(), s, null, 0.5);
+    assertTrue(same.reasons().stream().anyMatch(x -> x.startsWith("FAILED real-image FPR at t_high 0.50")),
+        same.reasons().toString());
+    double own = ThresholdCalibration.calibrate(y, challenger).balanced().tHigh();
+    double champ = ThresholdCalibration.calibrate(y, champion).balanced().tHigh();
+    PromotionGate.Decision each = PromotionGate.decide(PromotionGate.Rules.defaults(), s, null, champ, own);
+    assertTrue(each.reasons().stream().anyMatch(x -> x.startsWith("passed real-image FPR at own t_high")),
+        each.reasons().toString());
+  }
 }
