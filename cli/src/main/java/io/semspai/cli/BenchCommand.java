@@ -173,9 +173,10 @@ public final class BenchCommand implements Runnable {
         double load = Math.max(firstLoad(loadStart), firstLoad(loadEnd));
         int cpus = Runtime.getRuntime().availableProcessors();
         if (load > 0.5 * cpus + 0.5) {
+          int t = JniUtils.getNumThreads();
           o.printf(Locale.ROOT, "note: a 1-minute load average of %.2f on %d CPUs means other processes were running:"
-              + " medians are lower bounds, and libtorch's %d threads wait on each other when one is descheduled"
-              + " (--threads 1 can then be faster)%n", load, cpus, JniUtils.getNumThreads());
+              + " medians are lower bounds%s%n", load, cpus, t > 1 ? ", and libtorch's " + t + " threads wait on each"
+              + " other whenever one is descheduled (--threads 1 can then be faster)" : "");
         }
         o.printf(Locale.ROOT, "upstream anchor (spec §6): PyTorch 1.13 + OpenBLAS, 2 cores, ~1.3 s per full-size patch"
             + " with 4-5 patches per call, ~100 GFLOP/s = ~44%% of its ~226 GFLOP/s GEMM%n");

@@ -38,7 +38,8 @@ public final class ModelCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: choose init, import, info, pack or unpack.");
+    throw new CommandLine.ParameterException(spec.commandLine(),
+        "Missing command: choose init, import, info, pack or unpack.");
   }
 
   enum Preset {

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 class BenchCommandTest {
   @Test
   void tinyBenchPrintsItsTable() {
-    SpaiCommandsTest.Run r = SpaiCommandsTest.run("bench", "spai", "--preset", "tiny", "--seconds", "0", "--min-images", "1", "--sizes",
-        "224,512,1024", "--gemm-size", "256");
+    SpaiCommandsTest.Run r = SpaiCommandsTest.run("bench", "spai", "--preset", "tiny", "--seconds", "0",
+        "--min-images", "1", "--sizes", "224,512,1024", "--gemm-size", "256");
     assertEquals(0, r.exit(), r.err());
     String o = r.out();
     assertTrue(o.contains("machine: " + Runtime.getRuntime().availableProcessors() + " CPUs, "), o);

@@ -8,7 +8,7 @@ package io.semspai.importer;
 public interface SourceTensor {
   String key();
 
-  /** The saved element type as safetensors spells it: {@code F32}, {@code F16}, {@code BF16}, {@code F64}, {@code I64}… */
+  /** The saved element type, spelled as safetensors does: {@code F32}, {@code F16}, {@code BF16}, {@code I64}… */
   String dtype();
 
   long[] shape();

@@ -183,7 +183,8 @@ public final class SpaiImporter implements ComponentImporter {
     long[] agg = d.shape(AGGREGATOR, 3);
     int scaHeads = d.integer("sca.num_heads", at(agg, 0), AGGREGATOR, preset.sca().numHeads());
     long[] kv = d.shape(TO_KV, 2);
-    Long inferredAttn = agg != null ? Long.valueOf(agg[0] * agg[2]) : kv != null && kv[0] % 2 == 0 ? Long.valueOf(kv[0] / 2) : null;
+    Long inferredAttn = agg != null ? Long.valueOf(agg[0] * agg[2])
+        : kv != null && kv[0] % 2 == 0 ? Long.valueOf(kv[0] / 2) : null;
     int attn = d.integer("sca.attn_embed_dim", inferredAttn, agg != null ? AGGREGATOR : TO_KV,
         preset.sca().attnEmbedDim());
     int featureDim = 6 * layers.size() + projection;
