@@ -37,7 +37,7 @@ final class BenchWorkload {
   /** A random-init bundle of the preset, written once under .semspai/bench and reused by later runs. */
   static java.nio.file.Path randomBundle(String preset, long seed) throws Exception {
     java.nio.file.Path dir = java.nio.file.Path.of(System.getProperty("semspai.home", "."), ".semspai", "bench",
-        preset + "-seed" + seed);
+        "fusion-" + preset + "-seed" + seed);
     if (!java.nio.file.Files.isDirectory(dir)) {
       System.err.println("bench: writing a random-init " + preset + " bundle to " + dir + " (once)");
       io.semspai.fusion.SemSpaiBundles.writeRandom(dir, io.semspai.fusion.SemSpaiBundles.Preset.named(preset), seed,
