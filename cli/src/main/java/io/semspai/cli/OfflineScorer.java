@@ -26,13 +26,9 @@ import io.semspai.perturb.PerturbationPipeline;
 import io.semspai.perturb.Perturbed;
 import io.semspai.perturb.Seeds;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -358,11 +354,7 @@ final class OfflineScorer implements AutoCloseable {
   }
 
   private static String sha256(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.semspai.bundle.Sha256.of(s);
   }
 
   @Override

@@ -48,13 +48,7 @@ public final class ServingModels {
    */
   static String backboneKey(SemSpaiModel m, ModelBundle bundle) throws BundleException {
     if (m.backboneHashes() != null) {
-      String both = m.backboneHashes().spai() + ":" + m.backboneHashes().convnext();
-      try {
-        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-            .digest(both.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
-      } catch (java.security.NoSuchAlgorithmException e) {
-        throw new IllegalStateException(e);
-      }
+      return io.semspai.bundle.Sha256.of(m.backboneHashes().spai() + ":" + m.backboneHashes().convnext());
     }
     return bundle.component(io.semspai.spai.SpaiModel.COMPONENT).sha256();
   }

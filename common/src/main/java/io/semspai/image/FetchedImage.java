@@ -1,7 +1,6 @@
 package io.semspai.image;
 
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -35,11 +34,7 @@ public record FetchedImage(
   }
 
   static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
-    }
+    return io.semspai.bundle.Sha256.of(bytes);
   }
 
   @Override

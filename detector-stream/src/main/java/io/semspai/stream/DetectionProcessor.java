@@ -14,13 +14,10 @@ import io.semspai.registry.RecordFormatException;
 import io.semspai.registry.RegistryException;
 import io.semspai.topics.Topics;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -301,10 +298,6 @@ final class DetectionProcessor implements Processor<String, byte[], String, Spec
   }
 
   static String sha256(byte[] b) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.semspai.bundle.Sha256.of(b);
   }
 }

@@ -3,14 +3,9 @@ package io.semspai.stream;
 import io.semspai.bundle.BundleArchive;
 import io.semspai.bundle.ModelBundle;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * Where release archives live: a local or shared folder. A release names its archive by URI ({@code file:///…}, or a
@@ -57,11 +52,6 @@ public final class ModelStore {
   }
 
   public static String sha256(Path file) throws IOException {
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.semspai.bundle.Sha256.of(file);
   }
 }

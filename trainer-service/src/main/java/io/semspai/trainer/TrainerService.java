@@ -23,15 +23,11 @@ import io.semspai.release.ReleaseHistory;
 import io.semspai.topics.TopicTail;
 import io.semspai.topics.Topics;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -306,12 +302,7 @@ public final class TrainerService implements AutoCloseable {
   }
 
   static String sha256(Path f) throws IOException {
-    try (InputStream in = new DigestInputStream(Files.newInputStream(f), MessageDigest.getInstance("SHA-256"))) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.semspai.bundle.Sha256.of(f);
   }
 
   public LabelBook labels() {
