@@ -12,7 +12,6 @@ import io.semspai.registry.SchemaRegistryClient;
 import io.semspai.stack.LocalStack;
 import io.semspai.stream.DetectorApp;
 import io.semspai.topics.Topics;
-import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,7 +70,7 @@ public final class BenchStreamCommand implements Callable<Integer> {
       imgs.add(im);
       Path f = work.resolve("img-" + i + ".png");
       if (!Files.exists(f)) {
-        ImageIO.write(toBuffered(im), "png", f.toFile());
+        ImageIO.write(io.semspai.perturb.Pixels.toBufferedImage(im), "png", f.toFile());
       }
       files.add(f);
     }
@@ -156,17 +155,5 @@ public final class BenchStreamCommand implements Callable<Integer> {
         topics.verdicts().valueSerde().deserializer());
     c.subscribe(List.of(topics.verdicts().name()));
     return c;
-  }
-
-  static BufferedImage toBuffered(RgbImage im) {
-    BufferedImage b = new BufferedImage(im.width(), im.height(), BufferedImage.TYPE_3BYTE_BGR);
-    byte[] rgb = im.rgb();
-    for (int y = 0; y < im.height(); y++) {
-      for (int x = 0; x < im.width(); x++) {
-        int i = (y * im.width() + x) * 3;
-        b.setRGB(x, y, ((rgb[i] & 255) << 16) | ((rgb[i + 1] & 255) << 8) | (rgb[i + 2] & 255));
-      }
-    }
-    return b;
   }
 }

@@ -51,7 +51,7 @@ final class DemoLoop {
         boolean ai = i % 2 == 1;
         String id = tag + i;
         Path f = images.resolve(id + ".png");
-        ImageIO.write(BenchStreamCommand.toBuffered(DemoImages.generate(ai ? DemoImages.Kind.UPSAMPLED
+        ImageIO.write(io.semspai.perturb.Pixels.toBufferedImage(DemoImages.generate(ai ? DemoImages.Kind.UPSAMPLED
             : DemoImages.Kind.CAMERA, size, size, seed0 + i)), "png", f.toFile());
         p.send(new ProducerRecord<>(t.name(), id, ImageEvent.newBuilder().setEventId(id).setSourcePlatform("demo")
             .setIngestedAt(Instant.now()).setImage(new ImageReference(f.toUri().toString())).build()));

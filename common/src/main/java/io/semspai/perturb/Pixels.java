@@ -9,11 +9,11 @@ import java.io.UncheckedIOException;
 import javax.imageio.ImageIO;
 
 /** Rounding and clamping to 8-bit samples, and the bridge to ImageIO for writing. */
-final class Pixels {
+public final class Pixels {
   private Pixels() {}
 
   /** A TYPE_3BYTE_BGR copy, the layout ImageIO's writers take without conversion. */
-  static BufferedImage toBufferedImage(RgbImage image) {
+  public static BufferedImage toBufferedImage(RgbImage image) {
     BufferedImage bi = new BufferedImage(image.width(), image.height(), BufferedImage.TYPE_3BYTE_BGR);
     byte[] bgr = ((DataBufferByte) bi.getRaster().getDataBuffer()).getData();
     byte[] rgb = image.rgb();
@@ -25,7 +25,7 @@ final class Pixels {
     return bi;
   }
 
-  static byte[] png(RgbImage image) {
+  public static byte[] png(RgbImage image) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
       if (!ImageIO.write(toBufferedImage(image), "png", out)) {

@@ -19,8 +19,6 @@ import io.semspai.testing.EmbeddedKafka;
 import io.semspai.testing.TestRegistry;
 import io.semspai.topics.Topic;
 import io.semspai.topics.Topics;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,7 +35,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -78,18 +75,8 @@ class DetectorAppTest {
     return m;
   }
 
-  static byte[] png(RgbImage im) throws Exception {
-    BufferedImage b = new BufferedImage(im.width(), im.height(), BufferedImage.TYPE_3BYTE_BGR);
-    byte[] rgb = im.rgb();
-    for (int y = 0; y < im.height(); y++) {
-      for (int x = 0; x < im.width(); x++) {
-        int i = (y * im.width() + x) * 3;
-        b.setRGB(x, y, ((rgb[i] & 255) << 16) | ((rgb[i + 1] & 255) << 8) | (rgb[i + 2] & 255));
-      }
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ImageIO.write(b, "png", out);
-    return out.toByteArray();
+  static byte[] png(RgbImage im) {
+    return io.semspai.perturb.Pixels.png(im);
   }
 
   private static ImageEvent inline(String id, byte[] bytes) {
