@@ -31,7 +31,11 @@ public final class TrainerApp implements AutoCloseable {
     this.settings = settings;
   }
 
-  public TrainerService start() throws Exception {
+  /** Starts the service (once; a second call returns the running one). */
+  public synchronized TrainerService start() throws Exception {
+    if (service != null) {
+      return service;
+    }
     String bootstrap = settings.required("kafka.bootstrap.servers");
     Map<String, Object> reg = new HashMap<>();
     reg.put(RegistryConfig.URL, settings.required("schema.registry.url"));
@@ -73,6 +77,10 @@ public final class TrainerApp implements AutoCloseable {
         settings.bool("trainer.user-reports-need-corroboration", true), training, gate);
     service = new TrainerService(o, topics, intake, engine, serving.model(), serving.backboneSha256());
     service.start();
+    return service;
+  }
+
+  public TrainerService service() {
     return service;
   }
 
