@@ -28,8 +28,7 @@ public final class RollbackCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Settings s = Settings.load(config, System.getenv());
-    SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.of(s.required("schema.registry.url")));
-    Topics topics = new Topics(s.string("topics.prefix", Topics.DEFAULT_PREFIX), registry);
+    Topics topics = Topics.from(s, new SchemaRegistryClient(RegistryConfig.from(s)));
     try (ReleaseLog log = new ReleaseLog(s.required("kafka.bootstrap.servers"), topics.modelReleases())) {
       ModelRelease r = log.rollback(s.string("model.name", "semspai"), version, reason);
       System.out.println("rolled back: " + r.getModelName() + " " + r.getVersion() + " is PROMOTED again ("

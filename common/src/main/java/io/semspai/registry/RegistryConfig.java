@@ -67,6 +67,19 @@ public record RegistryConfig(
         !"false".equalsIgnoreCase(String.valueOf(configs.get(AUTO_REGISTER))));
   }
 
+  /** The registry settings of a service's config: the same keys, read through the one config loader. */
+  public static RegistryConfig from(io.semspai.config.Settings s) {
+    Map<String, Object> m = new java.util.HashMap<>();
+    m.put(URL, s.required(URL));
+    for (String k : new String[] {BASIC_AUTH_USER_INFO, TRUSTSTORE_LOCATION, TRUSTSTORE_PASSWORD, TIMEOUT_MS, RETRIES,
+        BACKOFF_MS, AUTO_REGISTER}) {
+      if (s.has(k)) {
+        m.put(k, s.string(k, null));
+      }
+    }
+    return fromMap(m);
+  }
+
   private static URI parseUrl(String url) {
     String first = url.split(",")[0].trim();
     URI uri = URI.create(first.endsWith("/") ? first.substring(0, first.length() - 1) : first);

@@ -77,6 +77,14 @@ public final class Topics {
         TopicConfig.CLEANUP_POLICY_DELETE, LONG_RETENTION_MS, Compatibility.FULL);
   }
 
+  /** The topics a service's config names: {@code topics.prefix}, caps and partitions. */
+  public static Topics from(io.semspai.config.Settings s, SchemaRegistryClient registry) {
+    return new Topics(s.string("topics.prefix", DEFAULT_PREFIX), registry,
+        s.integer("topics.inline-image-cap", DEFAULT_INLINE_IMAGE_CAP, 1024, 64 << 20),
+        s.integer("topics.dead-letter-cap", DEFAULT_DEAD_LETTER_CAP, 1, 64 << 20),
+        s.integer("topics.partitions", 3, 1, 1000));
+  }
+
   private <V extends SpecificRecord> Topic<String, V> topic(String role, SchemaRegistryClient registry, Class<V> type,
       int partitions, int maxBytes, String cleanup, long retentionMs, Compatibility compat) {
     Map<String, String> cfg = new LinkedHashMap<>();

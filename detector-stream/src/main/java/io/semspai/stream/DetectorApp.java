@@ -19,7 +19,6 @@ import io.semspai.topics.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -52,11 +51,8 @@ public final class DetectorApp implements AutoCloseable {
 
   public void start() throws Exception {
     String bootstrap = settings.required("kafka.bootstrap.servers");
-    SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.fromMap(registryConfig(settings)));
-    Topics topics = new Topics(settings.string("topics.prefix", Topics.DEFAULT_PREFIX), registry,
-        settings.integer("topics.inline-image-cap", Topics.DEFAULT_INLINE_IMAGE_CAP, 1024, 64 << 20),
-        settings.integer("topics.dead-letter-cap", Topics.DEFAULT_DEAD_LETTER_CAP, 0, 64 << 20),
-        settings.integer("topics.partitions", 3, 1, 1000));
+    SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.from(settings));
+    Topics topics = Topics.from(settings, registry);
     intake = new ImageIntake(IntakePolicy.fromMap(settings.section(IntakePolicy.PREFIX)));
 
     Path work = Path.of(settings.string("detector.state-dir", ".semspai/detector"));
@@ -160,20 +156,6 @@ public final class DetectorApp implements AutoCloseable {
           + ModelStore.sha256(p).substring(0, 12)));
     }
     throw new ConfigException("model.bundle=" + p + " is neither a bundle folder nor a bundle archive");
-  }
-
-  /** Confluent client settings from {@code schema.registry.*} keys (plus basic auth). */
-  static Map<String, Object> registryConfig(Settings s) {
-    Map<String, Object> m = new HashMap<>();
-    m.put(RegistryConfig.URL, s.required("schema.registry.url"));
-    for (String k : new String[] {RegistryConfig.BASIC_AUTH_USER_INFO, RegistryConfig.TRUSTSTORE_LOCATION,
-        RegistryConfig.TRUSTSTORE_PASSWORD, RegistryConfig.TIMEOUT_MS, RegistryConfig.RETRIES,
-        RegistryConfig.BACKOFF_MS}) {
-      if (s.has(k)) {
-        m.put(k, s.string(k, null));
-      }
-    }
-    return m;
   }
 
   public DetectorService service() {

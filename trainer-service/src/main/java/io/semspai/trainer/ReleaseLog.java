@@ -4,19 +4,14 @@ import io.semspai.avro.ModelRelease;
 import io.semspai.avro.ReleaseStatus;
 import io.semspai.release.ReleaseHistory;
 import io.semspai.topics.Topic;
-import java.time.Duration;
+import io.semspai.topics.TopicTail;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ExecutionException;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 
 /**
  * Reads and writes the model-releases topic: the history (which release is the champion) and new release events.
@@ -38,19 +33,8 @@ public final class ReleaseLog implements AutoCloseable {
   /** Replays the whole topic (it is small: one event per release decision). */
   public ReleaseHistory history(String modelName) {
     ReleaseHistory h = new ReleaseHistory(modelName);
-    Map<String, Object> cfg = new HashMap<>();
-    cfg.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    cfg.put(ConsumerConfig.GROUP_ID_CONFIG, "release-log-" + UUID.randomUUID());
-    cfg.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    cfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (var c = new KafkaConsumer<>(cfg, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
-      TopicPartition tp = new TopicPartition(topic.name(), 0);
-      c.assign(List.of(tp));
-      c.seekToBeginning(List.of(tp));
-      long end = c.endOffsets(List.of(tp)).get(tp);
-      while (c.position(tp) < end) {
-        c.poll(Duration.ofMillis(200)).forEach(r -> h.record(r.value()));
-      }
+    try (TopicTail<ModelRelease> tail = new TopicTail<>(bootstrap, topic)) {
+      tail.catchUp(r -> h.record(r.value()));
     }
     return h;
   }

@@ -16,7 +16,6 @@ import io.semspai.topics.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 
@@ -37,12 +36,8 @@ public final class TrainerApp implements AutoCloseable {
       return service;
     }
     String bootstrap = settings.required("kafka.bootstrap.servers");
-    Map<String, Object> reg = new HashMap<>();
-    reg.put(RegistryConfig.URL, settings.required("schema.registry.url"));
-    SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.fromMap(reg));
-    Topics topics = new Topics(settings.string("topics.prefix", Topics.DEFAULT_PREFIX), registry,
-        Topics.DEFAULT_INLINE_IMAGE_CAP, Topics.DEFAULT_DEAD_LETTER_CAP, settings.integer("topics.partitions", 3, 1,
-            1000));
+    SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.from(settings));
+    Topics topics = Topics.from(settings, registry);
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
       TopicSetup.createMissing(admin, topics.all());
     }
