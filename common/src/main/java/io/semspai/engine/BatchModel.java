@@ -24,6 +24,9 @@ public interface BatchModel extends AutoCloseable {
   /** Bytes one patch needs while it is encoded (activations), for the engine's memory budget. */
   long bytesPerPatch();
 
+  /** The device and precision the model runs in. */
+  io.semspai.nn.Placement placement();
+
   @Override
   void close();
 

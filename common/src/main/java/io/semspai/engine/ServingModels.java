@@ -5,9 +5,12 @@ import io.semspai.bundle.ModelBundle;
 import io.semspai.fusion.SemSpaiModel;
 import io.semspai.fusion.ThresholdProfile;
 import io.semspai.fusion.ThresholdProfiles;
+import io.semspai.nn.Placement;
 
 /** Opens a model bundle for serving. The one place services turn a bundle into what the engine runs. */
 public final class ServingModels {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ServingModels.class);
+
   private ServingModels() {}
 
   /**
@@ -28,7 +31,18 @@ public final class ServingModels {
   }
 
   public static Serving open(ModelBundle bundle, SemSpaiModel.Mode mode) throws BundleException {
-    SemSpaiModel m = SemSpaiModel.load(bundle, mode);
+    return open(bundle, mode, Placement.CPU);
+  }
+
+  /**
+   * Loads a bundle onto a device and precision ({@link Placement#fromSettings} or the CLI's {@code --device} and
+   * {@code --precision}); mode null for the bundle's default. Logs what it chose.
+   */
+  public static Serving open(ModelBundle bundle, SemSpaiModel.Mode mode, Placement placement)
+      throws BundleException {
+    SemSpaiModel m = SemSpaiModel.load(bundle, mode, placement);
+    log.info("model {} {} loaded in {} mode on {} (SPAI's FFT in fp32)", m.name(), m.version(), m.mode().json(),
+        placement.describe());
     try {
       return serving(m, bundle);
     } catch (BundleException | RuntimeException e) {

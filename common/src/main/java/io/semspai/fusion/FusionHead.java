@@ -9,6 +9,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
+import io.semspai.nn.Placement;
 import io.semspai.nn.TorchContainer;
 import io.semspai.nn.TorchLayerNorm;
 import io.semspai.nn.TorchLinear;
@@ -64,6 +65,11 @@ public final class FusionHead extends TorchModule {
 
   /** A head holding {@code state} (keys as {@link #stateShapes()}), its arrays created in {@code manager}. */
   public static FusionHead of(FusionConfig cfg, Map<String, float[]> state, NDManager manager) {
+    return of(cfg, state, manager, null);
+  }
+
+  /** {@link #of(FusionConfig, Map, NDManager)} on a device and precision (null: float32 in the manager). */
+  public static FusionHead of(FusionConfig cfg, Map<String, float[]> state, NDManager manager, Placement placement) {
     FusionHead head = new FusionHead(cfg);
     Map<String, NDArray> arrays = new LinkedHashMap<>();
     for (Map.Entry<String, Shape> e : head.stateShapes().entrySet()) {
@@ -73,7 +79,7 @@ public final class FusionHead extends TorchModule {
       }
       arrays.put(e.getKey(), manager.create(v, e.getValue()));
     }
-    head.loadState(arrays);
+    head.loadState(arrays, placement);
     return head;
   }
 
@@ -81,7 +87,7 @@ public final class FusionHead extends TorchModule {
   public Map<String, float[]> state() {
     Map<String, float[]> out = new LinkedHashMap<>();
     for (Map.Entry<String, Parameter> e : stateParameters().entrySet()) {
-      out.put(e.getKey(), e.getValue().getArray().toFloatArray());
+      out.put(e.getKey(), Placement.toHost(e.getValue().getArray()));
     }
     return out;
   }
@@ -111,12 +117,13 @@ public final class FusionHead extends TorchModule {
     try (NDManager scope = parent.newSubManager()) {
       spectral.tempAttach(scope);
       semantic.tempAttach(scope);
-      NDArray projected = dropout(Activation.gelu(projLinear.forward(ps, projNorm.forward(ps, semantic, training),
-          training)), training);
+      NDArray spectralIn = toComputeType(spectral);
+      NDArray projected = dropout(Activation.gelu(projLinear.forward(ps,
+          projNorm.forward(ps, toComputeType(semantic), training), training)), training);
       NDArray fused = dropout(Activation.gelu(fusion.forward(ps,
-          NDArrays.concat(new NDList(spectral, projected), 1), training)), training);
+          NDArrays.concat(new NDList(spectralIn, projected), 1), training)), training);
       NDArray hidden = dropout(Activation.gelu(classifier0.forward(ps,
-          NDArrays.concat(new NDList(spectral, fused), 1), training)), training);
+          NDArrays.concat(new NDList(spectralIn, fused), 1), training)), training);
       NDArray logits = classifier3.forward(ps, hidden, training);
       logits.attach(parent);
       return logits;

@@ -12,6 +12,7 @@ import io.semspai.bundle.BundleWriter;
 import io.semspai.bundle.ModelBundle;
 import io.semspai.bundle.Safetensors;
 import io.semspai.bundle.StateDictLoader;
+import io.semspai.nn.Placement;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -135,16 +136,22 @@ public final class HeadBundle {
   }
 
   /** Reads a bundle's {@code head} component into a head whose arrays live in {@code manager}. */
-  static FusionHead loadComponent(ModelBundle b, FusionConfig cfg, NDManager manager) throws BundleException {
+  static FusionHead loadComponent(ModelBundle b, FusionConfig cfg, NDManager manager, Placement placement)
+      throws BundleException {
     FusionHead head = new FusionHead(cfg);
     Map<String, NDArray> state = b.load(COMPONENT, new StateDictLoader.Expectation(head.stateShapes(),
         head.stateDataTypes(), key -> false), manager);
-    head.loadState(state);
+    head.loadState(state, placement);
     return head;
   }
 
   public FusionHead loadHead(NDManager manager) throws BundleException {
-    return loadComponent(bundle, cfg, manager);
+    return loadHead(manager, null);
+  }
+
+  /** The head on a device and precision ({@code manager} should be on that device; null: as loaded, float32). */
+  public FusionHead loadHead(NDManager manager, Placement placement) throws BundleException {
+    return loadComponent(bundle, cfg, manager, placement);
   }
 
   public ModelBundle bundle() {

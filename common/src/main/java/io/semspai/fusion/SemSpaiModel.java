@@ -2,7 +2,6 @@ package io.semspai.fusion;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.semspai.bundle.BundleException;
@@ -12,6 +11,7 @@ import io.semspai.engine.BatchModel;
 import io.semspai.engine.ModelOutput;
 import io.semspai.engine.StageTimes;
 import io.semspai.image.RgbImage;
+import io.semspai.nn.Placement;
 import io.semspai.semantic.ConvNextConfig;
 import io.semspai.semantic.ConvNextModel;
 import io.semspai.semantic.SemanticInput;
@@ -135,6 +135,14 @@ public final class SemSpaiModel implements BatchModel {
    * @param mode null for the bundle's default
    */
   public static SemSpaiModel load(ModelBundle bundle, Mode mode) throws BundleException {
+    return load(bundle, mode, Placement.CPU);
+  }
+
+  /**
+   * {@link #load(ModelBundle, Mode)} onto a device and precision: the SPAI, ConvNeXt and head weights all live
+   * there, in that precision (SPAI's FFT stays float32); features and logits come back as float32.
+   */
+  public static SemSpaiModel load(ModelBundle bundle, Mode mode, Placement placement) throws BundleException {
     BundleManifest m = bundle.manifest();
     boolean hasFusion = m.component(ConvNextModel.COMPONENT) != null && m.component(HeadBundle.COMPONENT) != null;
     if (mode == null) {
@@ -154,17 +162,17 @@ public final class SemSpaiModel implements BatchModel {
           + HeadBundle.COMPONENT + " components (it has " + m.components().keySet() + "), so it cannot run in "
           + "fusion mode; use spectral mode (--mode spectral)");
     }
-    SpaiModel spai = SpaiModel.load(bundle);
+    SpaiModel spai = SpaiModel.load(bundle, placement);
     ConvNextModel convnext = null;
     NDManager headManager = null;
     try {
       FusionHead head = null;
       if (mode == Mode.FUSION) {
-        convnext = ConvNextModel.load(bundle);
+        convnext = ConvNextModel.load(bundle, placement);
         FusionConfig hc = HeadBundle.config(bundle);
         checkFits(bundle.dir(), HeadBundle.COMPONENT, hc, spai.config(), convnext.config());
-        headManager = NDManager.newBaseManager();
-        head = HeadBundle.loadComponent(bundle, hc, headManager);
+        headManager = placement.newManager();
+        head = HeadBundle.loadComponent(bundle, hc, headManager, placement);
       }
       BackboneHashes hashes = hasFusion ? new BackboneHashes(m.component(SpaiModel.COMPONENT).sha256(),
           m.component(ConvNextModel.COMPONENT).sha256()) : null;
@@ -245,6 +253,11 @@ public final class SemSpaiModel implements BatchModel {
 
   public SpaiInputPolicy inputPolicy() {
     return backbones.spai.inputPolicy();
+  }
+
+  /** The device and precision of the backbones and the head. */
+  public Placement placement() {
+    return backbones.spai.placement();
   }
 
   /** The fusion head's config, or null in spectral mode. */
@@ -353,7 +366,7 @@ public final class SemSpaiModel implements BatchModel {
     try (NDManager m = headWeights.newSubManager()) {
       NDArray logits = head.forward(null, m.create(spectral, new Shape(n, hc.spectralDim())),
           m.create(semantic, new Shape(n, hc.semanticDim())), false);
-      return logits.toType(DataType.FLOAT32, false).toFloatArray();
+      return Placement.toHost(logits);
     }
   }
 
@@ -386,9 +399,10 @@ public final class SemSpaiModel implements BatchModel {
           .json() + " score, not the fused one");
     }
     checkFits(dir, HeadBundle.COMPONENT, headBundle.config(), backbones.spai.config(), backbones.convnext.config());
-    NDManager hm = NDManager.newBaseManager();
+    Placement placement = placement();
+    NDManager hm = placement.newManager();
     try {
-      FusionHead h = headBundle.loadHead(hm);
+      FusionHead h = headBundle.loadHead(hm, placement);
       return new SemSpaiModel(backbones.retain(), Mode.FUSION, h, hm, headBundle.thresholds(), headBundle.name(),
           headBundle.version());
     } catch (BundleException | RuntimeException e) {
@@ -404,9 +418,10 @@ public final class SemSpaiModel implements BatchModel {
    */
   @Override
   public long bytesPerPatch() {
-    long spai = SpaiModel.estimatedActivationBytesPerPatch(backbones.spai.config());
+    Placement.Precision p = placement().precision();
+    long spai = SpaiModel.estimatedActivationBytesPerPatch(backbones.spai.config(), p);
     return mode == Mode.FUSION
-        ? Math.max(spai, ConvNextModel.estimatedActivationBytesPerImage(backbones.convnext.config())) : spai;
+        ? Math.max(spai, ConvNextModel.estimatedActivationBytesPerImage(backbones.convnext.config(), p)) : spai;
   }
 
   private void ensureOpen() {

@@ -72,7 +72,8 @@ public abstract class TorchModule extends AbstractBlock {
 
   /**
    * The data type each torch key holds: float32 for weights (the loader converts F16/BF16), int64 where upstream
-   * stores integers. Reduced-precision inference casts at run time and leaves these as they are.
+   * stores integers. This is what a checkpoint must hold; {@link #loadState(Map, Placement)} then casts the float
+   * tensors to the placement's precision once, so reduced precision costs no cast per forward.
    */
   public final Map<String, DataType> stateDataTypes() {
     Map<String, DataType> out = new LinkedHashMap<>();
@@ -106,6 +107,15 @@ public abstract class TorchModule extends AbstractBlock {
    * all mismatches at once); this re-checks them so no path can leave the block half filled.
    */
   public final void loadState(Map<String, NDArray> arrays) {
+    loadState(arrays, null);
+  }
+
+  /**
+   * {@link #loadState(Map)}, then every array moved to the placement's device (where it is not already there) and
+   * every float32 tensor cast to its precision; an array replaced that way is closed. Integer tensors (SPAI's
+   * frequency mask) keep their type. A null placement leaves the arrays as they are.
+   */
+  public final void loadState(Map<String, NDArray> arrays, Placement placement) {
     Map<String, Parameter> ps = stateParameters();
     Map<String, Shape> ss = stateShapes();
     Map<String, DataType> ds = stateDataTypes();
@@ -129,8 +139,42 @@ public abstract class TorchModule extends AbstractBlock {
       }
     }
     for (Map.Entry<String, Parameter> e : ps.entrySet()) {
-      e.getValue().setArray(arrays.get(e.getKey()));
+      NDArray a = arrays.get(e.getKey());
+      NDArray placed = a;
+      if (placement != null) {
+        placed = a.toDevice(placement.device(), false);
+        if (ds.get(e.getKey()) == DataType.FLOAT32) {
+          NDArray cast = placed.toType(placement.dataType(), false);
+          if (cast != placed && placed != a) {
+            placed.close();
+          }
+          placed = cast;
+        }
+        if (placed != a) {
+          a.close();
+        }
+      }
+      e.getValue().setArray(placed);
     }
+  }
+
+  /**
+   * The dtype this module computes in: that of its first loaded floating-point parameter (float32 before loading).
+   * Inputs are cast to it where a module takes values from outside (patches after the FFT, cached features).
+   */
+  public final DataType computeType() {
+    Map<String, DataType> declared = stateDataTypes();
+    for (Map.Entry<String, Parameter> e : stateParameters().entrySet()) {
+      if (declared.get(e.getKey()) == DataType.FLOAT32 && e.getValue().isInitialized()) {
+        return e.getValue().getArray().getDataType();
+      }
+    }
+    return DataType.FLOAT32;
+  }
+
+  /** {@code x} in this module's {@link #computeType()}; {@code x} itself when it already is. */
+  public final NDArray toComputeType(NDArray x) {
+    return x.toType(computeType(), false);
   }
 
   /**

@@ -2,7 +2,6 @@ package io.semspai.semantic;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.semspai.bundle.BundleException;
@@ -12,6 +11,7 @@ import io.semspai.bundle.StateDictLoader;
 import io.semspai.checkpoint.StateDict;
 import io.semspai.checkpoint.TorchCheckpoint;
 import io.semspai.checkpoint.TorchTensor;
+import io.semspai.nn.Placement;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,11 +37,13 @@ public final class ConvNextModel implements AutoCloseable {
   private final ConvNextConfig cfg;
   private final ConvNextNetwork network;
   private final NDManager weights;
+  private final Placement placement;
 
-  private ConvNextModel(ConvNextConfig cfg, ConvNextNetwork network, NDManager weights) {
+  private ConvNextModel(ConvNextConfig cfg, ConvNextNetwork network, NDManager weights, Placement placement) {
     this.cfg = cfg;
     this.network = network;
     this.weights = weights;
+    this.placement = placement;
   }
 
   public static StateDictLoader.Expectation expectation(ConvNextConfig cfg) {
@@ -49,8 +51,16 @@ public final class ConvNextModel implements AutoCloseable {
     return new StateDictLoader.Expectation(net.stateShapes(), net.stateDataTypes(), UNUSED_OPEN_CLIP_KEYS);
   }
 
-  /** Loads the {@code convnext} component of a bundle, verifying its checksum and every key and shape. */
+  /** Loads the {@code convnext} component of a bundle on the CPU in float32. */
   public static ConvNextModel load(ModelBundle bundle) throws BundleException {
+    return load(bundle, Placement.CPU);
+  }
+
+  /**
+   * Loads the {@code convnext} component of a bundle, verifying its checksum and every key and shape, onto the
+   * placement's device in its precision.
+   */
+  public static ConvNextModel load(ModelBundle bundle, Placement placement) throws BundleException {
     BundleManifest.Component c = bundle.component(COMPONENT);
     ConvNextConfig cfg;
     try {
@@ -59,9 +69,9 @@ public final class ConvNextModel implements AutoCloseable {
       throw new BundleException(bundle.dir(), COMPONENT, "architecture is not a valid ConvNeXt config: "
           + rootMessage(e), e);
     }
-    NDManager manager = NDManager.newBaseManager();
+    NDManager manager = placement.newManager();
     try {
-      return build(cfg, manager, bundle.load(COMPONENT, expectation(cfg), manager));
+      return build(cfg, manager, bundle.load(COMPONENT, expectation(cfg), manager), placement);
     } catch (BundleException | RuntimeException e) {
       manager.close();
       throw e;
@@ -70,9 +80,9 @@ public final class ConvNextModel implements AutoCloseable {
 
   /** A bare safetensors state dict under OpenCLIP key names (other OpenCLIP tensors are skipped). */
   public static ConvNextModel fromSafetensors(ConvNextConfig cfg, Path file) throws IOException {
-    NDManager manager = NDManager.newBaseManager();
+    NDManager manager = Placement.CPU.newManager();
     try {
-      return build(cfg, manager, StateDictLoader.load(file, null, expectation(cfg), manager));
+      return build(cfg, manager, StateDictLoader.load(file, null, expectation(cfg), manager), Placement.CPU);
     } catch (IOException | RuntimeException e) {
       manager.close();
       throw e;
@@ -85,7 +95,7 @@ public final class ConvNextModel implements AutoCloseable {
    */
   public static ConvNextModel fromTorchCheckpoint(ConvNextConfig cfg, Path file) throws IOException {
     StateDictLoader.Expectation expect = expectation(cfg);
-    NDManager manager = NDManager.newBaseManager();
+    NDManager manager = Placement.CPU.newManager();
     try (TorchCheckpoint ckpt = TorchCheckpoint.open(file)) {
       StateDict sd = ckpt.stateDict();
       List<String> problems = new ArrayList<>();
@@ -108,17 +118,18 @@ public final class ConvNextModel implements AutoCloseable {
           state.put(e.getKey(), view.duplicate());
         }
       }
-      return build(cfg, manager, state);
+      return build(cfg, manager, state, Placement.CPU);
     } catch (IOException | RuntimeException e) {
       manager.close();
       throw e;
     }
   }
 
-  private static ConvNextModel build(ConvNextConfig cfg, NDManager manager, Map<String, NDArray> state) {
+  private static ConvNextModel build(ConvNextConfig cfg, NDManager manager, Map<String, NDArray> state,
+      Placement placement) {
     ConvNextNetwork net = new ConvNextNetwork(cfg);
-    net.loadState(state);
-    return new ConvNextModel(cfg, net, manager);
+    net.loadState(state, placement);
+    return new ConvNextModel(cfg, net, manager, placement);
   }
 
   private static String rootMessage(Throwable e) {
@@ -135,6 +146,11 @@ public final class ConvNextModel implements AutoCloseable {
 
   public ConvNextNetwork network() {
     return network;
+  }
+
+  /** The device and precision the weights live in. */
+  public Placement placement() {
+    return placement;
   }
 
   /**
@@ -159,7 +175,7 @@ public final class ConvNextModel implements AutoCloseable {
         System.arraycopy(inputs, start * length, chunk, 0, k * length);
         try (NDManager scope = m.newSubManager()) {
           NDArray f = network.features(null, scope.create(chunk, new Shape(k, 3, s, s)), false);
-          System.arraycopy(f.toType(DataType.FLOAT32, false).toFloatArray(), 0, out, start * c, k * c);
+          System.arraycopy(Placement.toHost(f), 0, out, start * c, k * c);
         }
       }
     }
@@ -176,6 +192,11 @@ public final class ConvNextModel implements AutoCloseable {
    * intermediates (MLP hidden at 4× channels, conv and norm outputs, residual) dominate. Full preset: ~63 MB.
    */
   public static long estimatedActivationBytesPerImage(ConvNextConfig cfg) {
+    return estimatedActivationBytesPerImage(cfg, Placement.Precision.FP32);
+  }
+
+  /** {@link #estimatedActivationBytesPerImage(ConvNextConfig)} at {@code precision}'s bytes per element. */
+  public static long estimatedActivationBytesPerImage(ConvNextConfig cfg, Placement.Precision precision) {
     long side = cfg.inputSize() / cfg.stem().stride();
     long worst = 0;
     for (int i = 0; i < cfg.stages(); i++) {
@@ -183,7 +204,7 @@ public final class ConvNextModel implements AutoCloseable {
       long perBlock = px * cfg.dims().get(i) * (2L * cfg.mlpRatio() + 5);
       worst = Math.max(worst, perBlock);
     }
-    return 4 * worst;
+    return precision.bytes() * worst;
   }
 
   NDManager weightsManager() {

@@ -57,7 +57,8 @@ public final class ConvNextNetwork extends TorchModule {
 
   /** N×3×S×S ImageNet-normalised input → the last stage's N×C×h×w map, before {@code head.norm}. */
   public NDArray forwardMap(ParameterStore ps, NDArray x, boolean training) {
-    NDArray h = Scopes.scoped(x, in -> stemNorm.forward(ps, stemConv.forward(ps, in, training), training));
+    NDArray h = Scopes.scoped(x, in -> stemNorm.forward(ps, stemConv.forward(ps, toComputeType(in), training),
+        training));
     for (ConvNextStage stage : stages) {
       NDArray next = stage.forward(ps, h, training);
       if (next != h) {

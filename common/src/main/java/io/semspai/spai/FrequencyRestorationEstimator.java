@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
@@ -22,6 +23,9 @@ import java.util.List;
  * <p>Upstream stacks all layers first (B×L×T×E); this computes each layer's statistics as soon as its block
  * output exists ({@link #layerStatistics}) and combines them in {@link #combine}. The arithmetic is the same, but
  * only one layer's projected tokens are alive at a time.
+ *
+ * <p>In reduced precision the projections run in the weights' dtype and the statistics in float32, so the N×(6L+P)
+ * features are float32 either way.
  */
 public final class FrequencyRestorationEstimator extends TorchModule {
   /** One layer's contribution: similarity statistics N×6 and original-token mean‖std N×2P. */
@@ -66,7 +70,9 @@ public final class FrequencyRestorationEstimator extends TorchModule {
     NDManager parent = tokens.getManager();
     try (NDManager scope = parent.newSubManager()) {
       tokens.tempAttach(scope);
-      NDArray projected = projectors.get(position).forward(ps, tokens, training); // 3N×T×P
+      // projected in the model's precision; the cosine and std statistics in float32, as autocast would run
+      // cosine_similarity and sums: their values differ in the third decimal, below half precision's resolution
+      NDArray projected = projectors.get(position).forward(ps, tokens, training).toType(DataType.FLOAT32, false);
       NDArray o = projected.get("0:" + n);
       NDArray l = projected.get(n + ":" + (2 * n));
       NDArray h = projected.get((2 * n) + ":");
@@ -102,7 +108,8 @@ public final class FrequencyRestorationEstimator extends TorchModule {
       sims.attach(scope);
       NDArray stats = NDArrays.stack(origList, 1); // N×L×2P
       stats.attach(scope);
-      NDArray orig = original.forward(ps, stats, training); // N×P
+      NDArray orig = original.forward(ps, original.toComputeType(stats), training) // N×P
+          .toType(DataType.FLOAT32, false);
       NDArray out = sims.concat(orig, 1);
       out.attach(parent);
       return out;

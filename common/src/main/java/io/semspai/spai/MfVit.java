@@ -75,7 +75,9 @@ public final class MfVit extends TorchModule {
     NDManager parent = patches.getManager();
     try (NDManager scope = parent.newSubManager()) {
       patches.tempAttach(scope);
-      NDArray normalised = spectralViews(patches);
+      // the FFT ran in float32 (half-precision FFT is missing on CPU and power-of-two only in cuFFT; no bf16 FFT
+      // exists); the ViT runs in the weights' precision
+      NDArray normalised = vit.toComputeType(spectralViews(patches));
       List<Integer> layers = cfg.fre().intermediateLayers();
       int last = layers.stream().mapToInt(Integer::intValue).max().orElseThrow();
       List<FrequencyRestorationEstimator.LayerStatistics> stats = new ArrayList<>();

@@ -4,13 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.semspai.bundle.BundleException;
 import io.semspai.bundle.BundleManifest;
 import io.semspai.bundle.ModelBundle;
 import io.semspai.bundle.StateDictLoader;
 import io.semspai.image.RgbImage;
+import io.semspai.nn.Placement;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,12 +60,15 @@ public final class SpaiModel implements AutoCloseable {
   private final SpaiNetwork network;
   private final SpaiInputPolicy policy;
   private final NDManager weights;
+  private final Placement placement;
 
-  private SpaiModel(SpaiConfig cfg, SpaiNetwork network, SpaiInputPolicy policy, NDManager weights) {
+  private SpaiModel(SpaiConfig cfg, SpaiNetwork network, SpaiInputPolicy policy, NDManager weights,
+      Placement placement) {
     this.cfg = cfg;
     this.network = network;
     this.policy = policy;
     this.weights = weights;
+    this.placement = placement;
   }
 
   /** What a SPAI state dict must hold for {@code cfg}. */
@@ -74,8 +77,16 @@ public final class SpaiModel implements AutoCloseable {
     return new StateDictLoader.Expectation(net.stateShapes(), net.stateDataTypes(), UNUSED_UPSTREAM_KEYS);
   }
 
-  /** Loads the {@code spai} component of a bundle, verifying its checksum and every key and shape. */
+  /** Loads the {@code spai} component of a bundle on the CPU in float32. */
   public static SpaiModel load(ModelBundle bundle) throws BundleException {
+    return load(bundle, Placement.CPU);
+  }
+
+  /**
+   * Loads the {@code spai} component of a bundle, verifying its checksum and every key and shape, onto the
+   * placement's device in its precision.
+   */
+  public static SpaiModel load(ModelBundle bundle, Placement placement) throws BundleException {
     BundleManifest.Component c = bundle.component(COMPONENT);
     SpaiConfig cfg;
     try {
@@ -90,10 +101,10 @@ public final class SpaiModel implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new BundleException(bundle.dir(), COMPONENT, e.getMessage(), e);
     }
-    NDManager manager = NDManager.newBaseManager();
+    NDManager manager = placement.newManager();
     try {
       Map<String, NDArray> state = bundle.load(COMPONENT, expectation(cfg), manager);
-      return build(cfg, policy, manager, state);
+      return build(cfg, policy, manager, state, placement);
     } catch (BundleException | RuntimeException e) {
       manager.close();
       throw e;
@@ -106,10 +117,10 @@ public final class SpaiModel implements AutoCloseable {
 
   /** Loads a bare safetensors state dict (upstream key names) without a manifest: for fixtures and imports. */
   public static SpaiModel fromSafetensors(SpaiConfig cfg, Path file) throws IOException {
-    NDManager manager = NDManager.newBaseManager();
+    NDManager manager = Placement.CPU.newManager();
     try {
       Map<String, NDArray> state = StateDictLoader.load(file, null, expectation(cfg), manager);
-      return build(cfg, new NativeInputPolicy(cfg.patch()), manager, state);
+      return build(cfg, new NativeInputPolicy(cfg.patch()), manager, state, Placement.CPU);
     } catch (IOException | RuntimeException e) {
       manager.close();
       throw e;
@@ -121,14 +132,24 @@ public final class SpaiModel implements AutoCloseable {
    * weights themselves; takes ownership of {@code manager}, which must hold the arrays.
    */
   public static SpaiModel fromArrays(SpaiConfig cfg, Map<String, NDArray> state, NDManager manager) {
-    return build(cfg, new NativeInputPolicy(cfg.patch()), manager, state);
+    return fromArrays(cfg, state, manager, Placement.CPU);
   }
 
-  private static SpaiModel build(
-      SpaiConfig cfg, SpaiInputPolicy policy, NDManager manager, Map<String, NDArray> state) {
+  /** {@link #fromArrays(SpaiConfig, Map, NDManager)} moved to the placement's device and cast to its precision. */
+  public static SpaiModel fromArrays(SpaiConfig cfg, Map<String, NDArray> state, NDManager manager,
+      Placement placement) {
+    return build(cfg, new NativeInputPolicy(cfg.patch()), manager, state, placement);
+  }
+
+  private static SpaiModel build(SpaiConfig cfg, SpaiInputPolicy policy, NDManager manager,
+      Map<String, NDArray> state, Placement placement) {
+    if (!manager.getDevice().equals(placement.device())) {
+      throw new IllegalArgumentException("weights manager is on " + manager.getDevice() + ", the model is placed on "
+          + placement.device() + ": every array a forward creates must come from the model's device");
+    }
     SpaiNetwork net = new SpaiNetwork(cfg);
-    net.load(state);
-    return new SpaiModel(cfg, net, policy, manager);
+    net.load(state, placement);
+    return new SpaiModel(cfg, net, policy, manager, placement);
   }
 
   private static String rootMessage(Throwable e) {
@@ -149,6 +170,11 @@ public final class SpaiModel implements AutoCloseable {
 
   public SpaiInputPolicy inputPolicy() {
     return policy;
+  }
+
+  /** The device and precision the weights live in. */
+  public Placement placement() {
+    return placement;
   }
 
   /** Cuts, encodes, aggregates and classifies one image. */
@@ -230,7 +256,7 @@ public final class SpaiModel implements AutoCloseable {
         }
         try (NDManager scope = m.newSubManager()) {
           float[] encoded =
-              network.encodePatches(null, scope.create(chunk, new Shape(n, 3, s, s)), false).toFloatArray();
+              Placement.toHost(network.encodePatches(null, scope.create(chunk, new Shape(n, 3, s, s)), false));
           for (int j = 0; j < n; j++) {
             System.arraycopy(encoded, j * d, features, distinct[start + j] * d, d);
           }
@@ -253,13 +279,13 @@ public final class SpaiModel implements AutoCloseable {
       for (SpaiPatches p : images) {
         SpaiNetwork.Aggregation agg =
             network.aggregate(null, all.get(offset + ":" + (offset + p.count())), false);
-        attention.add(agg.attention().toFloatArray());
+        attention.add(Placement.toHost(agg.attention()));
         imageFeatures.add(agg.feature());
         offset += p.count();
       }
       NDArray stacked = NDArrays.stack(imageFeatures, 0);
-      float[] logits = network.classify(null, stacked, false).toType(DataType.FLOAT32, false).toFloatArray();
-      float[] featureValues = stacked.toFloatArray();
+      float[] logits = Placement.toHost(network.classify(null, stacked, false));
+      float[] featureValues = Placement.toHost(stacked);
       List<SpaiResult> out = new ArrayList<>(images.size());
       offset = 0;
       for (int i = 0; i < images.size(); i++) {
@@ -330,11 +356,20 @@ public final class SpaiModel implements AutoCloseable {
    * tokens in the FRE. Full preset: about 40 MB. For memory budgets, not for accounting.
    */
   public static long estimatedActivationBytesPerPatch(SpaiConfig cfg) {
+    return estimatedActivationBytesPerPatch(cfg, Placement.Precision.FP32);
+  }
+
+  /**
+   * {@link #estimatedActivationBytesPerPatch(SpaiConfig)} in {@code precision}: the ViT's part scales with the bytes
+   * per element (halves in fp16); the FRE's projected tokens are counted at 4 bytes, as its statistics run in
+   * float32 whatever the precision.
+   */
+  public static long estimatedActivationBytesPerPatch(SpaiConfig cfg, Placement.Precision precision) {
     long t = cfg.vit().tokens() + 1;
     long e = cfg.vit().embedDim();
     long perImage = t * (3 * e + cfg.vit().mlpHidden() + 6 * e) + (long) cfg.vit().numHeads() * t * t * 2;
     long fre = 3L * cfg.vit().tokens() * cfg.fre().projectionDim() * 4;
-    return 4 * (3 * perImage + fre);
+    return (long) precision.bytes() * 3 * perImage + 4 * fre;
   }
 
   /** The manager holding the weights (tests check that scoring leaves nothing in it). */

@@ -74,7 +74,12 @@ public final class SpaiNetwork extends TorchModule {
 
   /** Loads every parameter (keys as {@link #stateShapes()}) and derives the frequency bands. */
   public void load(Map<String, NDArray> state) {
-    loadState(state);
+    load(state, null);
+  }
+
+  /** {@link #load(Map)} onto a device and precision (null: as the arrays are). */
+  public void load(Map<String, NDArray> state, io.semspai.nn.Placement placement) {
+    loadState(state, placement);
     mfvit.prepare();
   }
 
@@ -99,7 +104,7 @@ public final class SpaiNetwork extends TorchModule {
     NDManager parent = patchFeatures.getManager();
     try (NDManager scope = parent.newSubManager()) {
       patchFeatures.tempAttach(scope);
-      NDArray kv = toKv.forward(ps, patchFeatures, training); // L×2A
+      NDArray kv = toKv.forward(ps, toComputeType(patchFeatures), training); // L×2A
       NDArray k = kv.get(":, 0:" + attn).reshape(l, heads, dh).transpose(1, 0, 2); // H×L×dh
       NDArray v = kv.get(":, " + attn + ":").reshape(l, heads, dh).transpose(1, 0, 2);
       NDArray query = value(ps, patchAggregator, patchFeatures, training); // H×1×dh
@@ -118,7 +123,7 @@ public final class SpaiNetwork extends TorchModule {
   /** Stage (c), {@code cls_head}: …×D image features → …×1 logits (Linear, ReLU, Linear, ReLU, Linear). */
   public NDArray classify(ParameterStore ps, NDArray features, boolean training) {
     return Scopes.scoped(features, f -> {
-      NDArray h = Activation.relu(head0.forward(ps, f, training));
+      NDArray h = Activation.relu(head0.forward(ps, toComputeType(f), training));
       h = Activation.relu(head3.forward(ps, h, training));
       return head6.forward(ps, h, training);
     });

@@ -26,7 +26,7 @@ public final class HeadScorer implements AutoCloseable {
 
   public HeadScorer(FusionConfig cfg, Map<String, float[]> state) {
     this.cfg = cfg;
-    this.manager = NDManager.newBaseManager();
+    this.manager = io.semspai.nn.Placement.CPU.newManager(); // head training and its scoring stay on the CPU in fp32
     try {
       this.head = FusionHead.of(cfg, state, manager);
     } catch (RuntimeException e) {

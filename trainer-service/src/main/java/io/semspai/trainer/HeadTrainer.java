@@ -275,7 +275,7 @@ public final class HeadTrainer {
 
     synchronized (LOCK) {
       Engine.getInstance().setRandomSeed((int) (o.seed() ^ (o.seed() >>> 32)));
-      try (NDManager manager = NDManager.newBaseManager()) {
+      try (NDManager manager = io.semspai.nn.Placement.CPU.newManager()) {
         FusionHead head = FusionHead.of(cfg, start, manager);
         head.setTrainable(true);
         SettableRate rate = new SettableRate();
