@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import io.semspai.image.RgbImage;
+import io.semspai.nn.Placement;
 import io.semspai.spai.FrequencyMask;
 import io.semspai.spai.SpaiConfig;
 import io.semspai.spai.SpaiFlops;
@@ -88,6 +89,8 @@ public final class BenchCommand implements Runnable {
         description = "n of the n×n·n×n fp32 GEMM that measures the machine's peak (default ${DEFAULT-VALUE}).")
     int gemmSize;
 
+    @picocli.CommandLine.Mixin DeviceOptions deviceOptions;
+
     @Option(names = "--encoder-batch", description = "Patches per encoder call (default "
         + SpaiModel.DEFAULT_ENCODER_BATCH + ").")
     Integer encoderBatch;
@@ -129,11 +132,14 @@ public final class BenchCommand implements Runnable {
       o.flush();
 
       long t0 = System.nanoTime();
-      SpaiModel m = model != null ? Bundles.loadSpai(model) : randomModel(SpaiConfig.preset(preset.name()));
+      Placement placement = deviceOptions.placement();
+      SpaiModel m = model != null ? Bundles.loadSpai(model, placement)
+          : randomModel(SpaiConfig.preset(preset.name()), placement);
       try (m) {
         SpaiConfig cfg = m.config();
-        o.printf(Locale.ROOT, "model: %s, %s in %.1f s%n", model != null ? "bundle " + model
-            : preset + " preset, random weights", describe(cfg), (System.nanoTime() - t0) / 1e9);
+        o.printf(Locale.ROOT, "model: %s, %s in %.1f s, on %s (FFT in fp32)%n", model != null ? "bundle " + model
+            : preset + " preset, random weights", describe(cfg), (System.nanoTime() - t0) / 1e9,
+            placement.describe());
         SpaiFlops flops = SpaiFlops.of(cfg);
         o.printf(Locale.ROOT, "FLOPs per patch (counted from the config): %.2f GFLOP = 3 ViT passes × %.2f + FRE"
             + " projectors %.2f + importance projector %.3f + SCA keys %.4f; per image + %.3f GFLOP (SCA, head)%n",
@@ -192,9 +198,9 @@ public final class BenchCommand implements Runnable {
     }
 
     /** Random spread weights straight into native memory (no file, no head calibration: speed only). */
-    static SpaiModel randomModel(SpaiConfig cfg) {
+    static SpaiModel randomModel(SpaiConfig cfg, Placement placement) {
       var expect = SpaiModel.expectation(cfg);
-      NDManager manager = NDManager.newBaseManager();
+      NDManager manager = placement.newManager();
       try {
         Map<String, NDArray> state = new LinkedHashMap<>();
         for (Map.Entry<String, Shape> e : expect.shapes().entrySet()) {
@@ -206,7 +212,7 @@ public final class BenchCommand implements Runnable {
                 e.getValue()));
           }
         }
-        return SpaiModel.fromArrays(cfg, state, manager);
+        return SpaiModel.fromArrays(cfg, state, manager, placement);
       } catch (RuntimeException e) {
         manager.close();
         throw e;

@@ -37,6 +37,8 @@ public final class BenchEngineCommand implements Callable<Integer> {
   @Option(names = "--callers", defaultValue = "8", description = "Concurrent callers in batched mode (default ${DEFAULT-VALUE}).")
   int callers;
 
+  @picocli.CommandLine.Mixin DeviceOptions deviceOptions;
+
   @Option(names = "--max-batch-patches", defaultValue = "32", description = "Engine batch cap (default ${DEFAULT-VALUE}).")
   int maxBatchPatches;
 
@@ -49,16 +51,18 @@ public final class BenchEngineCommand implements Callable<Integer> {
     if (n < 1 || callers < 1 || maxBatchPatches < 1) {
       throw new UserError("--images, --callers and --max-batch-patches must be positive");
     }
+    io.semspai.nn.Placement placement = deviceOptions.placement();
     Path bundle = model != null ? model : BenchWorkload.randomBundle(preset, 1);
     List<RgbImage> work = BenchWorkload.mixed(n, 11);
     int totalPatches = work.stream().mapToInt(BenchWorkload::patches).sum();
-    System.out.printf("bench engine: %s, %d images, %d patches, %d CPU cores, load average %s%n",
-        model != null ? model : "random-init " + preset, n, totalPatches, Runtime.getRuntime().availableProcessors(),
+    System.out.printf("bench engine: %s on %s, %d images, %d patches, %d CPU cores, load average %s%n",
+        model != null ? model : "random-init " + preset, placement.describe(), n, totalPatches,
+        Runtime.getRuntime().availableProcessors(),
         BenchWorkload.loadAverage());
 
     double[] seqMs = new double[n];
     double seqSeconds;
-    try (BatchModel m = BenchWorkload.openModel(bundle)) {
+    try (BatchModel m = BenchWorkload.openModel(bundle, placement)) {
       m.run(List.of(m.prepare(work.get(0))), maxBatchPatches, new StageTimes()); // warm-up
       long t0 = System.nanoTime();
       for (int i = 0; i < n; i++) {
@@ -75,7 +79,7 @@ public final class BenchEngineCommand implements Callable<Integer> {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     var opts = InferenceEngine.Options.defaults(64L << 20).withMaxBatchPatches(maxBatchPatches)
         .withMaxDelay(Duration.ofMillis(20)).withCache(0);
-    try (InferenceEngine e = new InferenceEngine(BenchWorkload.openModel(bundle), opts, meters)) {
+    try (InferenceEngine e = new InferenceEngine(BenchWorkload.openModel(bundle, placement), opts, meters)) {
       e.submit(work.get(0), "warm", 0).get();
       ExecutorService pool = Executors.newFixedThreadPool(callers);
       long t0 = System.nanoTime();

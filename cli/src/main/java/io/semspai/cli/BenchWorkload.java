@@ -47,7 +47,11 @@ final class BenchWorkload {
   }
 
   static BatchModel openModel(java.nio.file.Path bundle) throws Exception {
-    return io.semspai.engine.ServingModels.open(io.semspai.bundle.ModelBundle.open(bundle)).model();
+    return openModel(bundle, io.semspai.nn.Placement.CPU);
+  }
+
+  static BatchModel openModel(java.nio.file.Path bundle, io.semspai.nn.Placement placement) throws Exception {
+    return io.semspai.engine.ServingModels.open(io.semspai.bundle.ModelBundle.open(bundle), null, placement).model();
   }
 
   static String latency(double[] ms) {

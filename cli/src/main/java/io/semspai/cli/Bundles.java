@@ -32,10 +32,10 @@ final class Bundles {
     }
   }
 
-  static SpaiModel loadSpai(Path dir) {
+  static SpaiModel loadSpai(Path dir, io.semspai.nn.Placement placement) {
     ModelBundle b = open(dir);
     try {
-      return SpaiModel.load(b);
+      return SpaiModel.load(b, placement);
     } catch (BundleException e) {
       throw new UserError(e.getMessage());
     }

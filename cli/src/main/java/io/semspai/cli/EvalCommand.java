@@ -63,6 +63,8 @@ public final class EvalCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  @picocli.CommandLine.Mixin DeviceOptions deviceOptions;
+
   @Option(names = "--model", required = true, description = "Bundle directory.")
   Path model;
 
@@ -151,7 +153,7 @@ public final class EvalCommand implements Callable<Integer> {
     ObjectNode thresholdsJson = Json.MAPPER.createObjectNode();
     long t0 = System.nanoTime();
     int processed = 0;
-    try (OfflineScorer scorer = OfflineScorer.open(model, m, roots, inFlight)) {
+    try (OfflineScorer scorer = OfflineScorer.open(model, m, roots, inFlight, deviceOptions.placement())) {
       SemSpaiModel sm = scorer.model();
       Map<String, ThresholdProfiles> thresholds = new LinkedHashMap<>();
       if (m == SemSpaiModel.Mode.FUSION) {

@@ -42,6 +42,8 @@ import picocli.CommandLine.Option;
 public final class InferCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  @picocli.CommandLine.Mixin DeviceOptions deviceOptions;
+
   @Option(names = "--model", required = true, description = "Bundle directory.")
   Path model;
 
@@ -108,7 +110,8 @@ public final class InferCommand implements Callable<Integer> {
     List<String> overlayFailures = java.util.Collections.synchronizedList(new ArrayList<>());
     List<OfflineScorer.Outcome> outcomes;
     AttentionOverlays overlays;
-    try (OfflineScorer scorer = OfflineScorer.open(model, m, List.of(ds.root()), inFlight)) {
+    try (OfflineScorer scorer =
+        OfflineScorer.open(model, m, List.of(ds.root()), inFlight, deviceOptions.placement())) {
       try {
         Files.createDirectories(output);
       } catch (IOException e) {

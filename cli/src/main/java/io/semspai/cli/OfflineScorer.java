@@ -22,6 +22,7 @@ import io.semspai.image.ImageSource;
 import io.semspai.image.IntakeException;
 import io.semspai.image.IntakePolicy;
 import io.semspai.image.RgbImage;
+import io.semspai.nn.Placement;
 import io.semspai.perturb.PerturbationPipeline;
 import io.semspai.perturb.Perturbed;
 import io.semspai.perturb.Seeds;
@@ -120,11 +121,12 @@ final class OfflineScorer implements AutoCloseable {
    * @param inFlight images loaded or being scored at once; 0 for the default (twice the engine's batch, 8 to 128)
    * @throws UserError (exit 2) for a missing, corrupt or unusable bundle
    */
-  static OfflineScorer open(Path bundleDir, SemSpaiModel.Mode mode, Collection<Path> fileRoots, int inFlight) {
+  static OfflineScorer open(Path bundleDir, SemSpaiModel.Mode mode, Collection<Path> fileRoots, int inFlight,
+      Placement placement) {
     ModelBundle b = Bundles.open(bundleDir);
     ServingModels.Serving serving;
     try {
-      serving = ServingModels.open(b, mode);
+      serving = ServingModels.open(b, mode, placement);
     } catch (BundleException e) {
       throw new UserError(e.getMessage());
     }
@@ -132,12 +134,17 @@ final class OfflineScorer implements AutoCloseable {
     InferenceEngine engine;
     try {
       // A small answer cache: a dataset rarely repeats an image, and each entry holds the image's features.
-      engine = new InferenceEngine(model, InferenceEngine.Options.defaults(model.bytesPerPatch()).withCache(1024),
-          new SimpleMeterRegistry());
+      engine = new InferenceEngine(model, InferenceEngine.Options.defaults(model.bytesPerPatch(), placement, 0)
+          .withCache(1024), new SimpleMeterRegistry());
+    } catch (IllegalArgumentException e) {
+      model.close();
+      throw new UserError(e.getMessage());
     } catch (RuntimeException e) {
       model.close();
       throw e;
     }
+    System.err.println("scoring on " + placement.describe() + " (SPAI's FFT in fp32), " + engine.options()
+        .maxBatchPatches() + " patches per batch at most");
     List<Path> roots = fileRoots.stream().map(p -> p.toAbsolutePath().normalize()).distinct().toList();
     ImageIntake intake = new ImageIntake(IntakePolicy.defaults().toBuilder().fileRoots(roots).build());
     int window = inFlight > 0 ? inFlight : Math.max(8, Math.min(128, 2 * engine.options().maxBatchPatches()));

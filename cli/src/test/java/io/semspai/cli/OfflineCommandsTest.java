@@ -367,7 +367,8 @@ class OfflineCommandsTest {
   @Test
   void derivativesAreNeverAnsweredFromTheCleanImagesCacheEntry() throws IOException {
     Dataset ds = DatasetCsv.listFolder(data.resolve("ai"), "test", 1);
-    try (OfflineScorer scorer = OfflineScorer.open(bundle, SemSpaiModel.Mode.SPECTRAL, List.of(ds.root()), 0)) {
+    try (OfflineScorer scorer = OfflineScorer.open(bundle, SemSpaiModel.Mode.SPECTRAL, List.of(ds.root()), 0,
+        io.semspai.nn.Placement.CPU)) {
       OfflineScorer.Listener none = new OfflineScorer.Listener() {};
       List<OfflineScorer.Outcome> a = scorer.score("clean", ds.rows(), PerturbationPipeline.NONE, 0, none);
       List<OfflineScorer.Outcome> b = scorer.score("blur", ds.rows(), PerturbationPipeline.parse("blur=2"), 0, none);

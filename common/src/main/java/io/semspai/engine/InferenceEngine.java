@@ -5,8 +5,11 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.semspai.config.ConfigException;
+import io.semspai.config.Settings;
 import io.semspai.engine.StageTimes.Stage;
 import io.semspai.image.RgbImage;
+import io.semspai.nn.Placement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -36,6 +39,10 @@ import org.slf4j.LoggerFactory;
 public final class InferenceEngine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(InferenceEngine.class);
 
+  /** Default batch caps: a CPU gains nothing past a few dozen patches, a GPU keeps gaining into the hundreds. */
+  static final int CPU_BATCH_CAP = 64;
+  static final int GPU_BATCH_CAP = 256;
+
   /** What a submission does when the queue or the memory budget is full. */
   public enum Overflow { BLOCK, REJECT }
 
@@ -63,8 +70,51 @@ public final class InferenceEngine implements AutoCloseable {
      * batch size from the budget (a full-size patch needs tens of MB of activations in fp32).
      */
     public static Options defaults(long bytesPerPatch) {
-      long budget = MemoryBudget.defaultBudget();
-      int patches = (int) Math.max(1, Math.min(64, budget / 4 / Math.max(1, bytesPerPatch)));
+      return withBudget(bytesPerPatch, MemoryBudget.defaultBudget(), CPU_BATCH_CAP);
+    }
+
+    /**
+     * Defaults for a model on {@code placement}. On a GPU the budget comes from {@code gpuMemoryBytes}
+     * ({@code engine.gpu-memory-mib}; 0 asks CUDA) instead of the host's memory, and the batch cap it implies may go
+     * up to {@value #GPU_BATCH_CAP} patches, since a GPU keeps gaining throughput with batch size where a CPU does not.
+     *
+     * @throws IllegalArgumentException on a GPU whose memory is neither configured nor reported by CUDA
+     */
+    public static Options defaults(long bytesPerPatch, Placement placement, long gpuMemoryBytes) {
+      return withBudget(bytesPerPatch, MemoryBudget.defaultBudget(placement, gpuMemoryBytes),
+          placement.onGpu() ? GPU_BATCH_CAP : CPU_BATCH_CAP);
+    }
+
+    /**
+     * The engine settings of a service for {@code model} (on its placement): {@code engine.memory-budget-mib} (else
+     * the default budget, from {@code engine.gpu-memory-mib} on a GPU), {@code engine.max-batch-patches} (else
+     * derived from the budget), {@code engine.max-delay} and {@code engine.cache-entries}.
+     */
+    public static Options fromSettings(Settings settings, BatchModel model) {
+      Placement placement = model.placement();
+      int cap = placement.onGpu() ? GPU_BATCH_CAP : CPU_BATCH_CAP;
+      Options o;
+      if (settings.has("engine.memory-budget-mib")) {
+        o = withBudget(model.bytesPerPatch(),
+            (long) settings.integer("engine.memory-budget-mib", 1024, 16, 1 << 22) << 20, cap);
+      } else {
+        long gpuBytes = (long) settings.integer("engine.gpu-memory-mib", 0, 0, 1 << 22) << 20;
+        try {
+          o = defaults(model.bytesPerPatch(), placement, gpuBytes);
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(e.getMessage());
+        }
+      }
+      if (settings.has("engine.max-batch-patches")) {
+        o = o.withMaxBatchPatches(settings.integer("engine.max-batch-patches", 16, 1, 4096));
+      }
+      return o.withMaxDelay(settings.duration("engine.max-delay", Duration.ofMillis(20)))
+          .withCache(settings.integer("engine.cache-entries", 10_000, 0, 10_000_000));
+    }
+
+    /** A quarter of the budget's worth of patches, at least 1 and at most {@code cap}. */
+    private static Options withBudget(long bytesPerPatch, long budget, int cap) {
+      int patches = (int) Math.max(1, Math.min(cap, budget / 4 / Math.max(1, bytesPerPatch)));
       return new Options(patches, Duration.ofMillis(20), budget, 256, Overflow.BLOCK, Duration.ofMinutes(5), 10_000,
           Duration.ofSeconds(60));
     }
@@ -163,9 +213,9 @@ public final class InferenceEngine implements AutoCloseable {
     this.worker = new Thread(this::work, "inference-worker");
     worker.setDaemon(true);
     worker.start();
-    log.info("engine: max {} patches per batch, max delay {} ms, memory budget {} MiB, queue {} ({}), model {}",
-        options.maxBatchPatches(), options.maxDelay().toMillis(), options.memoryBudgetBytes() >> 20,
-        options.queueCapacity(), options.overflow(), model.version());
+    log.info("engine: one worker on {}, max {} patches per batch, max delay {} ms, memory budget {} MiB, queue {} "
+        + "({}), model {}", model.placement().describe(), options.maxBatchPatches(), options.maxDelay().toMillis(),
+        options.memoryBudgetBytes() >> 20, options.queueCapacity(), options.overflow(), model.version());
   }
 
   public Options options() {

@@ -82,6 +82,41 @@ final class MemoryBudget {
     return nativeFree > 0 ? Math.min(fromHeap, nativeFree / 2) : fromHeap;
   }
 
+  /**
+   * The default budget for a model placed on {@code placement}. On the CPU, {@link #defaultBudget()}. On a GPU the
+   * activations live in GPU memory: half of {@code gpuMemoryBytes} ({@code engine.gpu-memory-mib}; the other half is
+   * left for the weights, cuDNN workspaces and the caching allocator), or, when that is not set, half of what CUDA
+   * reports free on the device; and never more than the host default, since pixels and patches wait on the heap.
+   *
+   * @throws IllegalArgumentException on a GPU when neither the setting nor CUDA gives a size
+   */
+  static long defaultBudget(io.semspai.nn.Placement placement, long gpuMemoryBytes) {
+    long host = defaultBudget();
+    if (!placement.onGpu()) {
+      return host;
+    }
+    long gpu = gpuMemoryBytes > 0 ? gpuMemoryBytes : freeGpuBytes(placement.device());
+    if (gpu <= 0) {
+      throw new IllegalArgumentException("cannot tell how much memory " + placement.describe() + " has (CUDA did not "
+          + "answer); set engine.gpu-memory-mib to the MiB the engine may use on it");
+    }
+    return Math.min(host, gpu / 2);
+  }
+
+  /** Free memory on a CUDA device as DJL's CudaUtils reports it, or -1 where CUDA is not there or does not answer. */
+  static long freeGpuBytes(ai.djl.Device device) {
+    try {
+      if (!ai.djl.util.cuda.CudaUtils.hasCuda()) {
+        return -1;
+      }
+      java.lang.management.MemoryUsage m = ai.djl.util.cuda.CudaUtils.getGpuMemory(device);
+      long free = m.getMax() - Math.max(0, m.getUsed());
+      return free > 0 ? free : m.getMax();
+    } catch (RuntimeException | LinkageError e) {
+      return -1;
+    }
+  }
+
   /** MemAvailable from /proc/meminfo, or -1 where that is not readable. */
   static long freeNativeBytes() {
     try {

@@ -10,6 +10,7 @@ import io.semspai.config.Settings;
 import io.semspai.engine.BatchModel;
 import io.semspai.engine.InferenceEngine;
 import io.semspai.engine.ServingModels;
+import io.semspai.nn.Placement;
 import io.semspai.image.ImageIntake;
 import io.semspai.image.IntakePolicy;
 import io.semspai.ops.OpsServer;
@@ -58,23 +59,17 @@ public final class DetectorApp implements AutoCloseable {
     Path work = Path.of(settings.string("detector.state-dir", ".semspai/detector"));
     Files.createDirectories(work);
     ModelBundle bundle = openBundle(Path.of(settings.required("model.bundle")), work.resolve("bundle"));
-    ServingModels.Serving serving = ServingModels.open(bundle);
+    Placement placement = Placement.fromSettings(settings);
+    ServingModels.Serving serving = ServingModels.open(bundle, null, placement);
     BatchModel model = serving.model();
     current.set(serving);
     servingBundleDir.set(bundle.dir());
-    InferenceEngine.Options eo = InferenceEngine.Options.defaults(model.bytesPerPatch());
-    if (settings.has("engine.max-batch-patches")) {
-      eo = eo.withMaxBatchPatches(settings.integer("engine.max-batch-patches", 16, 1, 4096));
-    }
-    if (settings.has("engine.memory-budget-mib")) {
-      eo = eo.withMemoryBudget((long) settings.integer("engine.memory-budget-mib", 1024, 16, 1 << 22) << 20);
-    }
-    eo = eo.withMaxDelay(settings.duration("engine.max-delay", Duration.ofMillis(20)))
-        .withCache(settings.integer("engine.cache-entries", 10_000, 0, 10_000_000));
-    String device = settings.string("engine.device", "cpu");
-    if (!device.equals("cpu")) {
-      throw new ConfigException("engine.device=" + device + ": this build serves on CPU; a GPU deployment swaps in "
-          + "a CUDA libtorch (docs/gpu.md) and sets engine.device=gpu0");
+    InferenceEngine.Options eo;
+    try {
+      eo = InferenceEngine.Options.fromSettings(settings, model);
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
     }
     engine = new InferenceEngine(model, eo, meters);
     metrics.modelVersion(model.version());
@@ -124,7 +119,7 @@ public final class DetectorApp implements AutoCloseable {
                   .swapHead(io.semspai.fusion.HeadBundle.open(b.dir()));
               next = ServingModels.serving(swapped, ModelBundle.open(servingBundleDir.get()));
             } else {
-              next = ServingModels.open(b);
+              next = ServingModels.open(b, null, placement);
               servingBundleDir.set(b.dir());
             }
             engine.swap(next.model());

@@ -7,6 +7,7 @@ import io.semspai.config.ConfigException;
 import io.semspai.config.Settings;
 import io.semspai.engine.InferenceEngine;
 import io.semspai.engine.ServingModels;
+import io.semspai.nn.Placement;
 import io.semspai.image.ImageIntake;
 import io.semspai.image.IntakePolicy;
 import io.semspai.registry.RegistryConfig;
@@ -46,13 +47,13 @@ public final class TrainerApp implements AutoCloseable {
     Path store = Path.of(settings.string("model.store", ".semspai/models"));
     ModelBundle bundle = Files.isDirectory(bundlePath) ? ModelBundle.open(bundlePath)
         : BundleArchive.unpack(bundlePath, store.resolve("base-" + bundlePath.getFileName()));
-    ServingModels.Serving serving = ServingModels.open(bundle);
+    ServingModels.Serving serving = ServingModels.open(bundle, null, Placement.fromSettings(settings));
     if (serving.model().backboneHashes() == null) {
       throw new ConfigException("model.bundle " + bundlePath + " has no semantic branch; the trainer retrains the "
           + "fusion head, so it needs a fusion bundle");
     }
     intake = new ImageIntake(IntakePolicy.fromMap(settings.section(IntakePolicy.PREFIX)));
-    engine = new InferenceEngine(serving.model(), InferenceEngine.Options.defaults(serving.model().bytesPerPatch()),
+    engine = new InferenceEngine(serving.model(), InferenceEngine.Options.fromSettings(settings, serving.model()),
         new SimpleMeterRegistry());
     HeadTrainer.Options training = HeadTrainer.Options.defaults()
         .withSeed(settings.integer("trainer.seed", 17, 0, Integer.MAX_VALUE))
