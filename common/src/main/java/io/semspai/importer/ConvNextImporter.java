@@ -5,7 +5,6 @@ import io.semspai.bundle.StateDictLoader;
 import io.semspai.semantic.ConvNextConfig;
 import io.semspai.semantic.ConvNextModel;
 import io.semspai.semantic.ConvNextNetwork;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -36,7 +35,7 @@ import java.util.regex.Pattern;
  * <p><b>Expectation.</b> {@link ConvNextModel#expectation}, with only the known parts of an OpenCLIP or Sem-SPAI
  * file skipped: anything else (a SPAI checkpoint given here) is an unexpected key.
  */
-public final class ConvNextImporter implements ComponentImporter {
+public final class ConvNextImporter extends NamedImporter {
   static final String PREFIX = ConvNextNetwork.PREFIX;
   /** Sem-SPAI's name for the same trunk ({@code SemanticContextModel.semantic_backbone}). */
   static final String SEM_SPAI_PREFIX = "semantic_backbone.";
@@ -76,32 +75,8 @@ public final class ConvNextImporter implements ComponentImporter {
   }
 
   ConvNextImporter(ConvNextConfig preset) {
+    super(ConvNextModel.COMPONENT, "--convnext", ConvNextModel.FILE, KEYS, ALIASES);
     this.preset = preset;
-  }
-
-  @Override
-  public String component() {
-    return ConvNextModel.COMPONENT;
-  }
-
-  @Override
-  public String option() {
-    return "--convnext";
-  }
-
-  @Override
-  public String weightFile() {
-    return ConvNextModel.FILE;
-  }
-
-  @Override
-  public Map<String, String> settingKeys() {
-    return KEYS;
-  }
-
-  @Override
-  public Map<String, String> settingAliases() {
-    return ALIASES;
   }
 
   @Override
@@ -169,11 +144,6 @@ public final class ConvNextImporter implements ComponentImporter {
 
   private static String convDw(int stage) {
     return PREFIX + "stages." + stage + ".blocks.0.conv_dw.weight";
-  }
-
-  /** The config a plan describes. */
-  public static ConvNextConfig config(Plan plan) throws IOException {
-    return new ObjectMapper().treeToValue(plan.architecture(), ConvNextConfig.class);
   }
 
   @Override

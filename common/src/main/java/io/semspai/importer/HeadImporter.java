@@ -5,7 +5,6 @@ import io.semspai.bundle.StateDictLoader;
 import io.semspai.fusion.FusionConfig;
 import io.semspai.fusion.FusionHead;
 import io.semspai.fusion.HeadBundle;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -28,7 +27,7 @@ import java.util.function.Predicate;
  * columns less P give SPAI's feature width D. Only the projection LayerNorm's eps is not in any shape: torch's
  * default 1e-5, as upstream builds it.
  */
-public final class HeadImporter implements ComponentImporter {
+public final class HeadImporter extends NamedImporter {
   static final String NORM = "semantic_projection.0.weight";
   static final String PROJECTION = "semantic_projection.1.weight";
   static final String FUSION = "fusion_layer.0.weight";
@@ -57,32 +56,13 @@ public final class HeadImporter implements ComponentImporter {
   }
 
   HeadImporter(FusionConfig preset) {
+    super(HeadBundle.COMPONENT, "--head", HeadBundle.FILE, KEYS, Map.of());
     this.preset = preset;
   }
 
   /** Whether a key is one of the fusion head's ({@code semantic_projection.*}, {@code fusion_layer.*}, …). */
   static boolean isHeadKey(String key) {
     return key.startsWith("semantic_projection.") || key.startsWith("fusion_layer.") || key.startsWith("classifier.");
-  }
-
-  @Override
-  public String component() {
-    return HeadBundle.COMPONENT;
-  }
-
-  @Override
-  public String option() {
-    return "--head";
-  }
-
-  @Override
-  public String weightFile() {
-    return HeadBundle.FILE;
-  }
-
-  @Override
-  public Map<String, String> settingKeys() {
-    return KEYS;
   }
 
   @Override
@@ -140,11 +120,6 @@ public final class HeadImporter implements ComponentImporter {
         + " eps %s", cfg.semanticDim(), cfg.projectionDim(), cfg.spectralDim(), cfg.projectionDim(), cfg.fusionDim(),
         cfg.spectralDim(), cfg.fusionDim(), cfg.fusionDim(), cfg.layerNormEps());
     return new Plan(new ObjectMapper().valueToTree(cfg), expect, Map.of(), d.lines, summary);
-  }
-
-  /** The config a plan describes. */
-  public static FusionConfig config(Plan plan) throws IOException {
-    return new ObjectMapper().treeToValue(plan.architecture(), FusionConfig.class);
   }
 
   @Override

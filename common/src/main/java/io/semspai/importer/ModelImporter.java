@@ -179,7 +179,7 @@ public final class ModelImporter {
         }
         RandomHead head = null;
         if (randomPlan != null) {
-          FusionConfig cfg = HeadImporter.config(randomPlan);
+          FusionConfig cfg = randomPlan.architectureAs(FusionConfig.class);
           say.accept("writing head (Sem-SPAI's random init, seed " + headSeed + ") ...");
           HeadBundle.writeComponent(w, cfg, FusionHead.initialState(cfg, headSeed),
               BundleManifest.Provenance.randomInit(headSeed));
@@ -247,14 +247,14 @@ public final class ModelImporter {
     for (Prepared p : prepared) {
       switch (p.input.kind().component()) {
         case SpaiModel.COMPONENT -> spai = SpaiImporter.config(p.plan);
-        case ConvNextModel.COMPONENT -> convnext = ConvNextImporter.config(p.plan);
+        case ConvNextModel.COMPONENT -> convnext = p.plan.architectureAs(ConvNextConfig.class);
         case HeadBundle.COMPONENT -> head = p;
         default -> { }
       }
     }
     ComponentImporter.Plan plan = head != null ? head.plan
         : randomHead.randomPlan(randomSettings, spai.featureDim(), convnext.featureDim());
-    FusionConfig cfg = HeadImporter.config(plan);
+    FusionConfig cfg = plan.architectureAs(FusionConfig.class);
     if (!cfg.fits(spai, convnext)) {
       String what = head != null ? "--head " + head.input.file() + ": the head" : "--set: the random head";
       throw new ImportException(what + " takes " + cfg.spectralDim() + " spectral and " + cfg.semanticDim()

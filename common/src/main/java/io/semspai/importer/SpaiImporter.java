@@ -1,6 +1,5 @@
 package io.semspai.importer;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.semspai.spai.FrequencyMask;
 import io.semspai.spai.SpaiBundles;
 import io.semspai.spai.SpaiConfig;
@@ -36,7 +35,7 @@ import java.util.regex.Pattern;
  * <p><b>Expectation.</b> {@link SpaiModel#expectation}; upstream tensors the forward never uses
  * ({@link SpaiModel#UNUSED_UPSTREAM_KEYS}) are skipped.
  */
-public final class SpaiImporter implements ComponentImporter {
+public final class SpaiImporter extends NamedImporter {
   static final String PATCH_EMBED = "mfvit.vit.patch_embed.proj.weight";
   static final String POS_EMBED = "mfvit.vit.pos_embed";
   static final String MASK = "mfvit.frequencies_mask";
@@ -84,32 +83,8 @@ public final class SpaiImporter implements ComponentImporter {
   }
 
   SpaiImporter(SpaiConfig preset) {
+    super(SpaiModel.COMPONENT, "--spai", SpaiModel.FILE, KEYS, ALIASES);
     this.preset = preset;
-  }
-
-  @Override
-  public String component() {
-    return SpaiModel.COMPONENT;
-  }
-
-  @Override
-  public String option() {
-    return "--spai";
-  }
-
-  @Override
-  public String weightFile() {
-    return SpaiModel.FILE;
-  }
-
-  @Override
-  public Map<String, String> settingKeys() {
-    return KEYS;
-  }
-
-  @Override
-  public Map<String, String> settingAliases() {
-    return ALIASES;
   }
 
   @Override
@@ -205,7 +180,7 @@ public final class SpaiImporter implements ComponentImporter {
 
   /** The config a plan describes. */
   public static SpaiConfig config(Plan plan) throws IOException {
-    return new ObjectMapper().treeToValue(plan.architecture(), SpaiConfig.class);
+    return plan.architectureAs(SpaiConfig.class);
   }
 
   @Override

@@ -42,23 +42,13 @@ class ConvNextImportTest {
   static final List<String> IMAGES = List.of("rgb_400x300.png", "small_180x150.png", "gray_450x230.png");
 
   @TempDir static Path shared;
-  static Path reference;
-  static Map<String, GoldenSpai.Tensor> spai;
-  static Map<String, GoldenSpai.Tensor> trunk;
-  static Map<String, GoldenSpai.Tensor> head;
-  static Path spaiFile;
-  static Path headFile;
+  static SemSpaiCheckpoints.Fixture f;
 
   @TempDir Path tmp;
 
   @BeforeAll
   static void writeReference() throws IOException {
-    reference = SemSpaiCheckpoints.reference(shared.resolve("reference"));
-    spai = SemSpaiCheckpoints.tensors(reference, "spai.safetensors");
-    trunk = SemSpaiCheckpoints.tensors(reference, "convnext.safetensors");
-    head = SemSpaiCheckpoints.tensors(reference, "head.safetensors");
-    spaiFile = GoldenSpai.writeBare(shared.resolve("spai.pth"), spai, DType.F32);
-    headFile = SemSpaiCheckpoints.safetensors(shared.resolve("head.safetensors"), head, Safetensors.DType.F32);
+    f = SemSpaiCheckpoints.Fixture.write(shared);
   }
 
   static ModelImporter.Result importAll(Path spaiCkpt, Path convnext, Path headCkpt, List<String> settings, Path out,
@@ -96,14 +86,13 @@ class ConvNextImportTest {
 
   @Test
   void openClipZipWithTheTextTowerImportsToTheSameModel() throws Exception {
-    Path clip = GoldenSpai.writeBare(tmp.resolve("open_clip_pytorch_model.bin"), SemSpaiCheckpoints.openClip(trunk),
-        DType.F32);
-    ModelImporter.Result r = importAll(spaiFile, clip, headFile, TINY_SPAI, tmp.resolve("b"), null);
+    Path clip = f.trunkFile();
+    ModelImporter.Result r = importAll(f.spaiFile(), clip, f.headFile(), TINY_SPAI, tmp.resolve("b"), null);
     assertEquals("fusion", r.mode());
     assertNull(r.randomHead());
     ModelImporter.ComponentReport c = report(r, "convnext");
     assertEquals("a bare state dict", c.selection());
-    assertEquals(trunk.size(), c.tensorsWritten());
+    assertEquals(f.trunk().size(), c.tensorsWritten());
     assertEquals(SemSpaiCheckpoints.openClipExtras().keySet().stream().sorted().toList(),
         c.ignoredKeys().stream().sorted().toList(), "the rest of the CLIP model is skipped, counted");
     String decisions = String.join("\n", c.decisions());
@@ -131,14 +120,13 @@ class ConvNextImportTest {
     assertTrue(!t.calibrated());
     assertEquals(ModelImporter.THRESHOLDS_NOTE, t.note());
     assertEquals(List.of("spai", "convnext", "head"), List.copyOf(m.components().keySet()));
-    assertSameModel(reference, r.bundle());
+    assertSameModel(f.reference(), r.bundle());
   }
 
   @Test
   void withoutAHeadTheBundleGetsSemSpaisRandomInitOfIt() throws Exception {
-    Path clip = GoldenSpai.writeBare(tmp.resolve("open_clip_pytorch_model.bin"), SemSpaiCheckpoints.openClip(trunk),
-        DType.F32);
-    ModelImporter.Result r = importAll(spaiFile, clip, null, TINY_HEAD, tmp.resolve("b"), null);
+    Path clip = f.trunkFile();
+    ModelImporter.Result r = importAll(f.spaiFile(), clip, null, TINY_HEAD, tmp.resolve("b"), null);
     assertEquals(SemSpaiCheckpoints.SEED, r.randomHead().seed());
     String decisions = String.join("\n", r.randomHead().decisions());
     assertTrue(decisions.contains("spectral_dim = 88  (from the SPAI feature)"), decisions);
@@ -146,24 +134,23 @@ class ConvNextImportTest {
     assertTrue(decisions.contains("projection_dim = 16  (--set)"), decisions);
     BundleManifest m = ModelBundle.open(r.bundle()).manifest();
     assertEquals(BundleManifest.Provenance.randomInit(SemSpaiCheckpoints.SEED), m.component("head").provenance());
-    assertEquals(head.keySet(), SemSpaiCheckpoints.tensors(r.bundle(), "head.safetensors").keySet());
+    assertEquals(f.head().keySet(), SemSpaiCheckpoints.tensors(r.bundle(), "head.safetensors").keySet());
     // the same head writeRandom draws for the same seed, so the model is the reference's
-    assertSameModel(reference, r.bundle());
+    assertSameModel(f.reference(), r.bundle());
 
     // Sem-SPAI's own sizes when nothing is set
-    ModelImporter.Result full = importAll(spaiFile, clip, null, TINY_SPAI, tmp.resolve("c"), null);
+    ModelImporter.Result full = importAll(f.spaiFile(), clip, null, TINY_SPAI, tmp.resolve("c"), null);
     assertEquals(new FusionConfig(88, 64, 256, 512, 1e-5), new ObjectMapper().treeToValue(
         ModelBundle.open(full.bundle()).manifest().component("head").architecture(), FusionConfig.class));
   }
 
   @Test
   void safetensorsAndZipGiveTheSameWeightFile() throws Exception {
-    Path clip = GoldenSpai.writeBare(tmp.resolve("open_clip_pytorch_model.bin"), SemSpaiCheckpoints.openClip(trunk),
-        DType.F32);
+    Path clip = f.trunkFile();
     Path st = SemSpaiCheckpoints.safetensors(tmp.resolve("open_clip_model.safetensors"),
-        SemSpaiCheckpoints.openClip(trunk), Safetensors.DType.F32);
-    Path a = importAll(spaiFile, clip, headFile, TINY_SPAI, tmp.resolve("a"), null).bundle();
-    ModelImporter.Result b = importAll(spaiFile, st, headFile, TINY_SPAI, tmp.resolve("b"), null);
+        SemSpaiCheckpoints.openClip(f.trunk()), Safetensors.DType.F32);
+    Path a = importAll(f.spaiFile(), clip, f.headFile(), TINY_SPAI, tmp.resolve("a"), null).bundle();
+    ModelImporter.Result b = importAll(f.spaiFile(), st, f.headFile(), TINY_SPAI, tmp.resolve("b"), null);
     assertEquals(WeightSource.Format.SAFETENSORS, report(b, "convnext").format());
     assertEquals(ModelBundle.open(a).manifest().component("convnext").sha256(),
         ModelBundle.open(b.bundle()).manifest().component("convnext").sha256());
@@ -171,16 +158,17 @@ class ConvNextImportTest {
 
   @Test
   void fp16AndBf16SourcesWidenExactly() throws Exception {
-    Path fp16 = GoldenSpai.writeBare(tmp.resolve("clip_fp16.bin"), SemSpaiCheckpoints.openClip(trunk), DType.F16);
+    Path fp16 = GoldenSpai.writeBare(tmp.resolve("clip_fp16.bin"), SemSpaiCheckpoints.openClip(f.trunk()),
+        DType.F16);
     Path bf16 = SemSpaiCheckpoints.safetensors(tmp.resolve("clip_bf16.safetensors"),
-        SemSpaiCheckpoints.openClip(trunk), Safetensors.DType.BF16);
+        SemSpaiCheckpoints.openClip(f.trunk()), Safetensors.DType.BF16);
     for (Object[] c : new Object[][] {{fp16, DType.F16, "F16"}, {bf16, DType.BF16, "BF16"}}) {
       Path out = tmp.resolve("b-" + c[2]);
-      ModelImporter.Result r = importAll(spaiFile, (Path) c[0], headFile, TINY_SPAI, out, null);
-      assertEquals(Map.of((String) c[2], trunk.size()), report(r, "convnext").sourceDtypes());
+      ModelImporter.Result r = importAll(f.spaiFile(), (Path) c[0], f.headFile(), TINY_SPAI, out, null);
+      assertEquals(Map.of((String) c[2], f.trunk().size()), report(r, "convnext").sourceDtypes());
       Map<String, GoldenSpai.Tensor> got = SemSpaiCheckpoints.tensors(out, "convnext.safetensors");
       int moved = 0;
-      for (Map.Entry<String, GoldenSpai.Tensor> e : trunk.entrySet()) {
+      for (Map.Entry<String, GoldenSpai.Tensor> e : f.trunk().entrySet()) {
         float[] want = e.getValue().floats().clone();
         for (int i = 0; i < want.length; i++) {
           float w = SemSpaiCheckpoints.roundTrip(want[i], (DType) c[1]);
@@ -195,16 +183,17 @@ class ConvNextImportTest {
 
   @Test
   void oneSemSpaiCheckpointHoldsAllThreeAndIsReadAndHashedOnce() throws Exception {
-    Path ckpt = SemSpaiCheckpoints.semSpai(tmp.resolve("ckpt_epoch_6.pth"), spai, trunk, head);
+    Path ckpt = SemSpaiCheckpoints.semSpai(tmp.resolve("ckpt_epoch_6.pth"), f.spai(), f.trunk(), f.head());
     List<String> log = new ArrayList<>();
     ModelImporter.Result r = importAll(ckpt, ckpt, ckpt, TINY_SPAI, tmp.resolve("b"), log);
     assertEquals(1, log.stream().filter(l -> l.startsWith("sha256 of ")).count(), log.toString());
     ModelImporter.ComponentReport c = report(r, "convnext");
     assertEquals("a training checkpoint, weights under 'model'", c.selection());
     assertEquals(List.of("optimizer", "max_accuracy", "epoch", "config"), c.otherEntries());
-    assertEquals(spai.size() + head.size(), c.ignoredKeys().size(), "SPAI and the head are skipped by --convnext");
+    assertEquals(f.spai().size() + f.head().size(), c.ignoredKeys().size(),
+        "SPAI and the head are skipped by --convnext");
     ModelImporter.ComponentReport h = report(r, "head");
-    assertEquals(spai.size() + trunk.size(), h.ignoredKeys().size(), "the backbones are skipped by --head");
+    assertEquals(f.spai().size() + f.trunk().size(), h.ignoredKeys().size(), "the backbones are skipped by --head");
     String hd = String.join("\n", h.decisions());
     assertTrue(hd.contains("spectral_dim = 88  (from fusion_layer.0.weight columns − projection_dim)"), hd);
     assertTrue(hd.contains("fusion_dim = 24  (from fusion_layer.0.weight)"), hd);
@@ -212,7 +201,7 @@ class ConvNextImportTest {
       assertEquals(Safetensors.sha256Hex(ckpt), ModelBundle.open(r.bundle()).manifest().component(comp).provenance()
           .checkpointSha256());
     }
-    assertSameModel(reference, r.bundle());
+    assertSameModel(f.reference(), r.bundle());
   }
 
   /** The PyTorch reference's own fixtures: spai.pth, OpenCLIP's .bin layout and the head, through the importer. */

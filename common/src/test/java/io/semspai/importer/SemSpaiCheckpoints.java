@@ -33,6 +33,23 @@ final class SemSpaiCheckpoints {
     return SemSpaiBundles.writeRandom(dir, SemSpaiBundles.Preset.named("tiny"), SEED, "reference", "0.1.0", "native");
   }
 
+  /**
+   * What the import tests start from: the reference bundle, its tensors, and its SPAI (bare torch zip), trunk
+   * (OpenCLIP layout, zip) and head (safetensors) as checkpoint files.
+   */
+  record Fixture(Path reference, Map<String, GoldenSpai.Tensor> spai, Map<String, GoldenSpai.Tensor> trunk,
+      Map<String, GoldenSpai.Tensor> head, Path spaiFile, Path trunkFile, Path headFile) {
+    static Fixture write(Path dir) throws IOException {
+      Path reference = SemSpaiCheckpoints.reference(dir.resolve("reference"));
+      Map<String, GoldenSpai.Tensor> spai = tensors(reference, "spai.safetensors");
+      Map<String, GoldenSpai.Tensor> trunk = tensors(reference, "convnext.safetensors");
+      Map<String, GoldenSpai.Tensor> head = tensors(reference, "head.safetensors");
+      return new Fixture(reference, spai, trunk, head, GoldenSpai.writeBare(dir.resolve("spai.pth"), spai, DType.F32),
+          GoldenSpai.writeBare(dir.resolve("open_clip_pytorch_model.bin"), openClip(trunk), DType.F32),
+          safetensors(dir.resolve("head.safetensors"), head, Safetensors.DType.F32));
+    }
+  }
+
   /** The tensors of one weight file of a bundle, in file order. */
   static Map<String, GoldenSpai.Tensor> tensors(Path bundle, String file) throws IOException {
     Map<String, GoldenSpai.Tensor> out = new LinkedHashMap<>();

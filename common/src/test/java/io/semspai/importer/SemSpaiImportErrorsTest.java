@@ -38,13 +38,12 @@ class SemSpaiImportErrorsTest {
 
   @BeforeAll
   static void fixtures() throws IOException {
-    Path reference = SemSpaiCheckpoints.reference(shared.resolve("reference"));
-    trunk = SemSpaiCheckpoints.tensors(reference, "convnext.safetensors");
-    head = SemSpaiCheckpoints.tensors(reference, "head.safetensors");
-    spai = GoldenSpai.writeBare(shared.resolve("spai.pth"), SemSpaiCheckpoints.tensors(reference,
-        "spai.safetensors"), DType.F32);
-    goodTrunk = GoldenSpai.writeBare(shared.resolve("clip.bin"), SemSpaiCheckpoints.openClip(trunk), DType.F32);
-    goodHead = SemSpaiCheckpoints.safetensors(shared.resolve("head.safetensors"), head, Safetensors.DType.F32);
+    SemSpaiCheckpoints.Fixture f = SemSpaiCheckpoints.Fixture.write(shared);
+    spai = f.spaiFile();
+    trunk = f.trunk();
+    head = f.head();
+    goodTrunk = f.trunkFile();
+    goodHead = f.headFile();
   }
 
   private String fails(Path spaiFile, Path convnext, Path headFile, List<String> settings) {
