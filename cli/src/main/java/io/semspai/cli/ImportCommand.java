@@ -1,5 +1,7 @@
 package io.semspai.cli;
 
+import io.semspai.importer.ConvNextImporter;
+import io.semspai.importer.HeadImporter;
 import io.semspai.importer.ImportException;
 import io.semspai.importer.ModelImporter;
 import io.semspai.importer.SpaiImporter;
@@ -24,6 +26,9 @@ import picocli.CommandLine.Option;
           + " checkpoint or a bare state dict) or safetensors with the same keys; fp32, fp16 or bf16, stored as"
           + " float32. Sizes are read from the tensors' shapes; what shapes do not show comes from the upstream"
           + " preset unless --set. Nothing is written unless every key and shape fits.",
+      "--spai alone: a spectral bundle. --spai with --convnext: a Sem-SPAI (fusion) bundle, with the --head given"
+          + " or, without one, an untrained random head that must be trained (train-head, or the trainer). One"
+          + " Sem-SPAI checkpoint may be given to all three options.",
     })
 final class ImportCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -34,20 +39,29 @@ final class ImportCommand implements Callable<Integer> {
   Path spai;
 
   @Option(names = "--convnext", paramLabel = "FILE",
-      description = "OpenCLIP convnext_xxlarge checkpoint (open_clip_pytorch_model.bin or .safetensors). Needs the"
-          + " semantic branch, not in this build yet.")
+      description = "OpenCLIP convnext_xxlarge checkpoint (open_clip_pytorch_model.bin or .safetensors; its"
+          + " visual.trunk.* is read, the rest of the CLIP model skipped), or a Sem-SPAI checkpoint"
+          + " (semantic_backbone.*). Needs --spai.")
   Path convnext;
 
   @Option(names = "--head", paramLabel = "FILE",
-      description = "Sem-SPAI fusion head checkpoint. Needs the semantic branch, not in this build yet.")
+      description = "Sem-SPAI checkpoint holding a trained fusion head (semantic_projection, fusion_layer,"
+          + " classifier). Needs --spai and --convnext. Without it a fusion bundle gets an untrained random head.")
   Path head;
+
+  @Option(names = "--head-seed", paramLabel = "N", defaultValue = "" + ModelImporter.DEFAULT_HEAD_SEED,
+      description = "Seed of the random fusion head written when --convnext comes without --head"
+          + " (default ${DEFAULT-VALUE}).")
+  long headSeed;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE",
       description = "Override a size that shapes do not show (or any other), e.g. --set vit.num_heads=12."
-          + " Repeatable. SPAI keys: vit.img_size, vit.patch_size, vit.embed_dim, vit.depth, vit.num_heads"
-          + " (vit.heads), vit.mlp_ratio, vit.layer_norm_eps, fre.projection_dim, fre.intermediate_layers,"
-          + " fre.masking_radius, sca.attn_embed_dim, sca.num_heads, head.mlp_ratio, patch.stride,"
-          + " patch.minimum_patches.")
+          + " Repeatable; a key may be prefixed with its component (spai., convnext., head.). SPAI keys:"
+          + " vit.img_size, vit.patch_size, vit.embed_dim, vit.depth, vit.num_heads (vit.heads), vit.mlp_ratio,"
+          + " vit.layer_norm_eps, fre.projection_dim, fre.intermediate_layers, fre.masking_radius, sca.attn_embed_dim,"
+          + " sca.num_heads, head.mlp_ratio, patch.stride, patch.minimum_patches. ConvNeXt keys: depths, dims,"
+          + " stem.kernel, stem.stride, dwconv.kernel, mlp_ratio, layer_norm_eps (eps), input_size. Head keys:"
+          + " spectral_dim, semantic_dim, projection_dim, fusion_dim, layer_norm_eps.")
   List<String> settings = new ArrayList<>();
 
   @Option(names = "--out", required = true, paramLabel = "BUNDLE_DIR",
@@ -63,21 +77,28 @@ final class ImportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    refuseWithoutSemanticBranch("--convnext", convnext);
-    refuseWithoutSemanticBranch("--head", head);
-    if (spai == null) {
-      throw new UserError("nothing to import: give --spai FILE");
+    List<ModelImporter.Input> inputs = new ArrayList<>();
+    if (spai != null) {
+      inputs.add(new ModelImporter.Input(new SpaiImporter(), spai));
+    }
+    if (convnext != null) {
+      inputs.add(new ModelImporter.Input(new ConvNextImporter(), convnext));
+    }
+    if (head != null) {
+      inputs.add(new ModelImporter.Input(new HeadImporter(), head));
+    }
+    if (inputs.isEmpty()) {
+      throw new UserError("nothing to import: give --spai FILE (and --convnext FILE for a Sem-SPAI bundle)");
     }
     PrintWriter o = spec.commandLine().getOut();
-    String bundleName = name != null ? name : stem(spai);
+    String bundleName = name != null ? name : stem(inputs.get(0).file());
     long t0 = System.nanoTime();
     ModelImporter.Result r;
     try {
-      r = ModelImporter.run(List.of(new ModelImporter.Input(new SpaiImporter(), spai)), settings, out, bundleName,
-          version, line -> {
-            o.println(line);
-            o.flush();
-          });
+      r = ModelImporter.run(inputs, settings, headSeed, out, bundleName, version, line -> {
+        o.println(line);
+        o.flush();
+      });
     } catch (ImportException e) {
       throw new UserError(e.getMessage());
     } catch (IllegalArgumentException e) { // an invalid bundle name or version
@@ -100,20 +121,24 @@ final class ImportCommand implements Callable<Integer> {
       o.printf("  %s (%.1f MB); from %s, sha256 %s%n", r.manifest().component(c.component()).file(), c.bytes() / 1e6,
           c.file().getFileName(), c.checkpointSha256());
     }
+    ModelImporter.RandomHead h = r.randomHead();
+    if (h != null) {
+      o.println("head: " + h.summary());
+      for (String d : h.decisions()) {
+        o.println("  " + d);
+      }
+      o.printf("  %s (%.1f MB); Sem-SPAI's random init, seed %d: no --head was given%n",
+          r.manifest().component("head").file(), h.bytes() / 1e6, h.seed());
+      o.println("WARNING: the fusion head is UNTRAINED (random init): fused scores mean nothing until it is trained."
+          + " Train it with `semspai train-head` or the trainer service; spectral mode (--mode spectral) is upstream"
+          + " SPAI and usable now.");
+    }
+    if ("fusion".equals(r.mode())) {
+      o.println("mode fusion; thresholds 0.5 / 0.5 placeholders: " + ModelImporter.THRESHOLDS_NOTE);
+    }
     o.printf("wrote %s: %s %s in %.1f s%n", r.bundle(), bundleName, version, seconds);
     o.flush();
     return 0;
-  }
-
-  /**
-   * The ConvNeXt trunk and the fusion head have no Java model yet, so there is nothing to check their weights
-   * against; refusing beats writing a bundle that only looks complete.
-   */
-  private static void refuseWithoutSemanticBranch(String option, Path file) {
-    if (file != null) {
-      throw new UserError(option + " needs the semantic branch (the ConvNeXt-XXL trunk and the fusion head), which"
-          + " this build does not have yet; nothing was written. Import SPAI alone with --spai for now.");
-    }
   }
 
   private static String stem(Path file) {

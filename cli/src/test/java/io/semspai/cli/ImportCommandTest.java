@@ -13,6 +13,7 @@ class ImportCommandTest {
   /** The golden fixtures live in the common module; Maven runs each module's tests from its own directory. */
   static final Path GOLDEN = Path.of("..", "common", "src", "test", "resources", "golden", "spai").toAbsolutePath()
       .normalize();
+  static final Path SEMANTIC = GOLDEN.resolveSibling("semantic");
 
   @TempDir Path tmp;
 
@@ -42,17 +43,67 @@ class ImportCommandTest {
   }
 
   @Test
-  void convnextAndHeadAreRefusedUntilTheSemanticBranchExists() {
+  void importsTheGoldenSemSpaiFixturesIntoAFusionBundle() {
+    Path out = tmp.resolve("bundle");
+    Path clip = SEMANTIC.resolve("open_clip_pytorch_model.bin");
+    SpaiCommandsTest.Run r = SpaiCommandsTest.run("model", "import", "--spai", GOLDEN.resolve("spai.pth").toString(),
+        "--convnext", clip.toString(), "--head", SEMANTIC.resolve("head.safetensors").toString(), "--set",
+        "vit.heads=2", "--out", out.toString());
+    assertEquals(0, r.exit(), r.err());
+    String o = r.out();
+    assertTrue(o.contains("--convnext " + clip + ": torch.save zip, a bare state dict, 67 tensors"), o);
+    assertTrue(o.contains("convnext: ConvNeXt depths [1, 1, 2, 1], dims [8, 16, 32, 64], stem 4/4, dw 7, MLP ×4,"
+        + " eps 1.0E-5, input 224 px; feature 64"), o);
+    assertTrue(o.contains("  layer_norm_eps = 1.0E-5  (upstream preset)"), o);
+    assertTrue(o.contains("  ignored, unused by the forward: 4 tensors ["), o);
+    assertTrue(o.contains("head: projection 64 → 16; fusion 88 + 16 → 24; classifier 88 + 24 → 24 → 1; eps 1.0E-5"),
+        o);
+    assertTrue(o.contains("mode fusion; thresholds 0.5 / 0.5 placeholders: imported, not calibrated: run"
+        + " eval/train-head to calibrate"), o);
+    assertFalse(o.contains("UNTRAINED"), o);
+
+    SpaiCommandsTest.Run info = SpaiCommandsTest.run("model", "info", out.toString(), "--verify");
+    assertEquals(0, info.exit(), info.err());
+    assertTrue(info.out().contains("verified: convnext (convnext.safetensors, sha256 ok)"), info.out());
+    assertTrue(info.out().contains("verified: head (head.safetensors, sha256 ok)"), info.out());
+  }
+
+  @Test
+  void withoutAHeadTheBundleGetsAnUntrainedHeadAndSaysSoLoudly() {
+    Path out = tmp.resolve("bundle");
+    SpaiCommandsTest.Run r = SpaiCommandsTest.run("model", "import", "--spai", GOLDEN.resolve("spai.pth").toString(),
+        "--convnext", SEMANTIC.resolve("convnext.safetensors").toString(), "--head-seed", "9", "--set", "vit.heads=2",
+        "--out", out.toString());
+    assertEquals(0, r.exit(), r.err());
+    String o = r.out();
+    assertTrue(o.contains("head: projection 64 → 256; fusion 88 + 256 → 512; classifier 88 + 512 → 512 → 1;"), o);
+    assertTrue(o.contains("  head.safetensors (") && o.contains("Sem-SPAI's random init, seed 9: no --head was given"),
+        o);
+    assertTrue(o.contains("WARNING: the fusion head is UNTRAINED (random init): fused scores mean nothing until it is"
+        + " trained. Train it with `semspai train-head` or the trainer service"), o);
+    SpaiCommandsTest.Run info = SpaiCommandsTest.run("model", "info", out.toString(), "--verify");
+    assertEquals(0, info.exit(), info.err());
+    assertTrue(info.out().contains("random-init, seed 9"), info.out());
+  }
+
+  @Test
+  void theSemanticBranchWithoutSpaiIsRefused() {
     Path out = tmp.resolve("bundle");
     for (String option : new String[] {"--convnext", "--head"}) {
-      SpaiCommandsTest.Run r = SpaiCommandsTest.run("model", "import", "--spai", GOLDEN.resolve("spai.pth").toString(),
-          option, GOLDEN.resolve("weights.safetensors").toString(), "--out", out.toString());
+      SpaiCommandsTest.Run r = SpaiCommandsTest.run("model", "import", option,
+          SEMANTIC.resolve("convnext.safetensors").toString(), "--out", out.toString());
       assertEquals(2, r.exit());
-      assertEquals("error: " + option + " needs the semantic branch (the ConvNeXt-XXL trunk and the fusion head),"
-          + " which this build does not have yet; nothing was written. Import SPAI alone with --spai for now.",
+      assertEquals("error: " + option + " needs --spai too: every bundle holds SPAI, which the semantic branch and the"
+          + " fusion head add to; give --spai FILE (spai.pth, or the same Sem-SPAI checkpoint); nothing was written",
           r.err().strip());
       assertFalse(Files.exists(out));
     }
+    SpaiCommandsTest.Run wrong = SpaiCommandsTest.run("model", "import", "--spai",
+        SEMANTIC.resolve("convnext.safetensors").toString(), "--set", "vit.heads=2", "--out", out.toString());
+    assertEquals(2, wrong.exit());
+    assertTrue(wrong.err().contains("these look like OpenCLIP ConvNeXt weights (visual.trunk.*): pass that file with"
+        + " --convnext"), wrong.err());
+    assertFalse(Files.exists(out));
   }
 
   @Test
@@ -60,7 +111,8 @@ class ImportCommandTest {
     Path out = tmp.resolve("bundle");
     SpaiCommandsTest.Run none = SpaiCommandsTest.run("model", "import", "--out", out.toString());
     assertEquals(2, none.exit());
-    assertEquals("error: nothing to import: give --spai FILE", none.err().strip());
+    assertEquals("error: nothing to import: give --spai FILE (and --convnext FILE for a Sem-SPAI bundle)",
+        none.err().strip());
 
     SpaiCommandsTest.Run heads = SpaiCommandsTest.run("model", "import", "--spai",
         GOLDEN.resolve("weights.safetensors").toString(), "--out", out.toString());

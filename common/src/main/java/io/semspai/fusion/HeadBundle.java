@@ -76,8 +76,8 @@ public final class HeadBundle {
     }
   }
 
-  /** Writes the {@code head} component into a bundle being written (full bundles use this too). */
-  static void writeComponent(BundleWriter w, FusionConfig cfg, Map<String, float[]> state,
+  /** Writes the {@code head} component into a bundle being written (full and imported bundles use this too). */
+  public static void writeComponent(BundleWriter w, FusionConfig cfg, Map<String, float[]> state,
       BundleManifest.Provenance provenance) throws IOException {
     Map<String, Shape> shapes = new FusionHead(cfg).stateShapes();
     List<Safetensors.TensorSpec> specs = new ArrayList<>();

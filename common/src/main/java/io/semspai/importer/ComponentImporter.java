@@ -67,5 +67,10 @@ public interface ComponentImporter {
       settings = Map.copyOf(settings);
       decisions = List.copyOf(decisions);
     }
+
+    /** The architecture block read back as the component's config record. */
+    public <T> T architectureAs(Class<T> type) throws java.io.IOException {
+      return new com.fasterxml.jackson.databind.ObjectMapper().treeToValue(architecture, type);
+    }
   }
 }

@@ -1,6 +1,5 @@
 package io.semspai.importer;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.semspai.spai.FrequencyMask;
 import io.semspai.spai.SpaiBundles;
 import io.semspai.spai.SpaiConfig;
@@ -36,7 +35,7 @@ import java.util.regex.Pattern;
  * <p><b>Expectation.</b> {@link SpaiModel#expectation}; upstream tensors the forward never uses
  * ({@link SpaiModel#UNUSED_UPSTREAM_KEYS}) are skipped.
  */
-public final class SpaiImporter implements ComponentImporter {
+public final class SpaiImporter extends NamedImporter {
   static final String PATCH_EMBED = "mfvit.vit.patch_embed.proj.weight";
   static final String POS_EMBED = "mfvit.vit.pos_embed";
   static final String MASK = "mfvit.frequencies_mask";
@@ -84,58 +83,21 @@ public final class SpaiImporter implements ComponentImporter {
   }
 
   SpaiImporter(SpaiConfig preset) {
+    super(SpaiModel.COMPONENT, "--spai", SpaiModel.FILE, KEYS, ALIASES);
     this.preset = preset;
   }
 
   @Override
-  public String component() {
-    return SpaiModel.COMPONENT;
-  }
-
-  @Override
-  public String option() {
-    return "--spai";
-  }
-
-  @Override
-  public String weightFile() {
-    return SpaiModel.FILE;
-  }
-
-  @Override
-  public Map<String, String> settingKeys() {
-    return KEYS;
-  }
-
-  @Override
-  public Map<String, String> settingAliases() {
-    return ALIASES;
-  }
-
-  @Override
   public Map<String, SourceTensor> select(WeightSource source) {
-    Map<String, SourceTensor> all = source.tensors();
-    for (String prefix : List.of("module.", "spai_model.")) {
-      boolean nested = prefix.equals("spai_model.")
-          ? all.keySet().stream().noneMatch(k -> k.startsWith("mfvit."))
-              && all.keySet().stream().anyMatch(k -> k.startsWith(prefix + "mfvit."))
-          : all.keySet().stream().allMatch(k -> k.startsWith(prefix));
-      if (nested) {
-        Map<String, SourceTensor> out = new LinkedHashMap<>();
-        all.forEach((k, v) -> {
-          if (k.startsWith(prefix)) {
-            out.put(k.substring(prefix.length()), v);
-          }
-        });
-        return out;
-      }
-    }
-    return all;
+    Map<String, SourceTensor> all = Selection.withoutDataParallelPrefix(source.tensors());
+    boolean nested = all.keySet().stream().noneMatch(k -> k.startsWith("mfvit."))
+        && all.keySet().stream().anyMatch(k -> k.startsWith("spai_model.mfvit."));
+    return nested ? Selection.under(all, "spai_model.") : all;
   }
 
   @Override
   public Plan plan(Map<String, SourceTensor> tensors, Map<String, String> settings) throws ImportException {
-    Decider d = new Decider(tensors, settings);
+    SizeDecider d = new SizeDecider(option(), tensors, settings);
     SpaiConfig.Vit pv = preset.vit();
 
     long[] pe = d.shape(PATCH_EMBED, 4);
@@ -177,8 +139,8 @@ public final class SpaiImporter implements ComponentImporter {
     if (projectorCount == null && alpha != null) {
       projectorCount = (int) alpha[1];
     }
-    List<Integer> layers = d.layers(projectorCount, depth, preset.fre().intermediateLayers());
-    int radius = d.radius(img, preset.fre().maskingRadius());
+    List<Integer> layers = layers(d, projectorCount, depth, preset.fre().intermediateLayers());
+    int radius = radius(d, img, preset.fre().maskingRadius());
 
     long[] agg = d.shape(AGGREGATOR, 3);
     int scaHeads = d.integer("sca.num_heads", at(agg, 0), AGGREGATOR, preset.sca().numHeads());
@@ -218,7 +180,7 @@ public final class SpaiImporter implements ComponentImporter {
 
   /** The config a plan describes. */
   public static SpaiConfig config(Plan plan) throws IOException {
-    return new ObjectMapper().treeToValue(plan.architecture(), SpaiConfig.class);
+    return plan.architectureAs(SpaiConfig.class);
   }
 
   @Override
@@ -237,223 +199,111 @@ public final class SpaiImporter implements ComponentImporter {
     return out;
   }
 
-  /** Dimension {@code i} of a shape, or null when the tensor is absent (boxed on purpose: no unboxing traps). */
   private static Long at(long[] shape, int i) {
-    return shape == null ? null : Long.valueOf(shape[i]);
+    return SizeDecider.at(shape, i);
   }
 
   private static String trim(double v) {
-    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    return SizeDecider.trim(v);
   }
 
-  /** Decides one size at a time, in the order {@code --set}, shapes, preset, and says which it was. */
-  private static final class Decider {
-    private final Map<String, SourceTensor> tensors;
-    private final Map<String, String> settings;
-    final List<String> lines = new ArrayList<>();
-
-    Decider(Map<String, SourceTensor> tensors, Map<String, String> settings) {
-      this.tensors = tensors;
-      this.settings = settings;
+  /** Which blocks feed the projectors: all of them when there is one projector per block, as upstream. */
+  private static List<Integer> layers(SizeDecider d, Integer projectors, int depth, List<Integer> presetLayers)
+      throws ImportException {
+    String key = "fre.intermediate_layers";
+    if (d.isSet(key)) {
+      List<Integer> v = parseLayers(d.setting(key));
+      d.set(key, v.toString(), null, null);
+      return v;
     }
-
-    boolean isSet(String key) {
-      return settings.containsKey(key);
+    if (projectors == null) {
+      d.preset(key, compact(presetLayers));
+      return presetLayers;
     }
-
-    /** The tensor's shape if present with the given rank; null otherwise (the key check reports it). */
-    long[] shape(String key, int rank) {
-      SourceTensor t = tensors.get(key);
-      return t != null && t.shape().length == rank ? t.shape() : null;
-    }
-
-    /** 1 + the largest index in keys matching {@code p}; null if none match. */
-    Integer count(Pattern p) {
-      int max = -1;
-      for (String k : tensors.keySet()) {
-        Matcher m = p.matcher(k);
-        if (m.matches()) {
-          max = Math.max(max, Integer.parseInt(m.group(1)));
-        }
+    if (projectors == depth) {
+      List<Integer> all = new ArrayList<>();
+      for (int i = 0; i < depth; i++) {
+        all.add(i);
       }
-      return max < 0 ? null : max + 1;
+      d.note(key, compact(all), projectors + " projectors for " + depth + " blocks: every block, as upstream");
+      return all;
     }
+    throw new ImportException("--spai: the checkpoint has " + projectors + " patch projectors for a " + depth
+        + "-block ViT, and which blocks feed them shows in no shape; pass --set fre.intermediate_layers=i,j,… with "
+        + projectors + " block indices (upstream's MODEL.VIT.INTERMEDIATE_LAYERS)");
+  }
 
-    int integer(String key, Number inferred, String from, int presetValue) throws ImportException {
-      if (settings.containsKey(key)) {
-        int v = parseInt(key, settings.get(key));
-        set(key, Integer.toString(v), inferred == null ? null : Long.toString(inferred.longValue()), from);
-        return v;
-      }
-      if (inferred != null) {
-        if (inferred.longValue() <= 0 || inferred.longValue() > Integer.MAX_VALUE) {
-          throw new ImportException("--spai: " + from + " gives " + key + " = " + inferred + ", which is not a size");
-        }
-        lines.add(key + " = " + inferred + "  (from " + from + ")");
-        return inferred.intValue();
-      }
-      lines.add(key + " = " + presetValue + "  (upstream preset)");
+  /**
+   * The radius of the stored mask: its DC row holds 2r ones. The model uses the stored mask as it is; the radius
+   * is recorded only to describe it, and checked against a freshly generated mask so a foreign mask is noticed.
+   */
+  private static int radius(SizeDecider d, int img, int presetValue) throws ImportException {
+    String key = "fre.masking_radius";
+    if (d.isSet(key)) {
+      int v = SizeDecider.parseInt(key, d.setting(key));
+      d.set(key, Integer.toString(v), null, null);
+      return v;
+    }
+    SourceTensor t = d.tensor(MASK);
+    if (t == null || !Arrays.equals(t.shape(), new long[] {img, img}) || img % 2 != 0) {
+      d.preset(key, Integer.toString(presetValue));
       return presetValue;
     }
-
-    double real(String key, double presetValue) throws ImportException {
-      if (settings.containsKey(key)) {
-        double v = parseReal(key, settings.get(key));
-        set(key, Double.toString(v), null, null);
-        return v;
-      }
-      lines.add(key + " = " + presetValue + "  (upstream preset)");
-      return presetValue;
+    long[] mask;
+    try {
+      mask = t.readLongs();
+    } catch (IOException e) {
+      throw new ImportException("--spai: cannot read " + MASK + ": " + e.getMessage(), e);
     }
-
-    /** {@code hidden / base}, nudged so that {@code (int) (base · ratio) == hidden} as the config computes it. */
-    double ratio(String key, Long hidden, int base, String from, double presetValue) throws ImportException {
-      if (settings.containsKey(key)) {
-        double v = parseReal(key, settings.get(key));
-        set(key, trim(v), hidden == null ? null : trim((double) hidden / base), from);
-        return v;
-      }
-      if (hidden == null) {
-        lines.add(key + " = " + trim(presetValue) + "  (upstream preset)");
-        return presetValue;
-      }
-      double r = (double) hidden / base;
-      for (int i = 0; i < 4 && (int) (base * r) != hidden; i++) {
-        r = Math.nextUp(r);
-      }
-      lines.add(key + " = " + trim(r) + "  (from " + from + ": " + hidden + " / " + base + ")");
+    int ones = 0;
+    int row = img / 2;
+    for (int x = 0; x < img; x++) {
+      ones += mask[row * img + x] != 0 ? 1 : 0;
+    }
+    int r = ones / 2;
+    if (r > 0 && Arrays.equals(mask, FrequencyMask.generate(img, r))) {
+      d.note(key, Integer.toString(r), "from the values of " + MASK);
       return r;
     }
+    d.note(key, Integer.toString(presetValue), "upstream preset; the stored mask is not upstream's circular mask"
+        + " of any radius, and is used as stored");
+    return presetValue;
+  }
 
-    List<Integer> layers(Integer projectors, int depth, List<Integer> presetLayers) throws ImportException {
-      String key = "fre.intermediate_layers";
-      if (settings.containsKey(key)) {
-        List<Integer> v = parseLayers(settings.get(key));
-        set(key, v.toString(), null, null);
-        return v;
-      }
-      if (projectors == null) {
-        lines.add(key + " = " + compact(presetLayers) + "  (upstream preset)");
-        return presetLayers;
-      }
-      if (projectors == depth) {
-        List<Integer> all = new ArrayList<>();
-        for (int i = 0; i < depth; i++) {
-          all.add(i);
+  private static List<Integer> parseLayers(String value) throws ImportException {
+    String v = value.trim().replaceAll("^\\[|\\]$", "").trim();
+    try {
+      Matcher range = Pattern.compile("(\\d+)\\s*\\.\\.\\s*(\\d+)").matcher(v);
+      List<Integer> out = new ArrayList<>();
+      if (range.matches()) {
+        int a = Integer.parseInt(range.group(1));
+        int b = Integer.parseInt(range.group(2));
+        if (b < a) {
+          throw new NumberFormatException();
         }
-        lines.add(key + " = " + compact(all) + "  (" + projectors + " projectors for " + depth
-            + " blocks: every block, as upstream)");
-        return all;
-      }
-      throw new ImportException("--spai: the checkpoint has " + projectors + " patch projectors for a " + depth
-          + "-block ViT, and which blocks feed them shows in no shape; pass --set fre.intermediate_layers=i,j,… with "
-          + projectors + " block indices (upstream's MODEL.VIT.INTERMEDIATE_LAYERS)");
-    }
-
-    /**
-     * The radius of the stored mask: its DC row holds 2r ones. The model uses the stored mask as it is; the radius
-     * is recorded only to describe it, and checked against a freshly generated mask so a foreign mask is noticed.
-     */
-    int radius(int img, int presetValue) throws ImportException {
-      String key = "fre.masking_radius";
-      if (settings.containsKey(key)) {
-        int v = parseInt(key, settings.get(key));
-        set(key, Integer.toString(v), null, null);
-        return v;
-      }
-      SourceTensor t = tensors.get(MASK);
-      if (t == null || !Arrays.equals(t.shape(), new long[] {img, img}) || img % 2 != 0) {
-        lines.add(key + " = " + presetValue + "  (upstream preset)");
-        return presetValue;
-      }
-      long[] mask;
-      try {
-        mask = t.readLongs();
-      } catch (IOException e) {
-        throw new ImportException("--spai: cannot read " + MASK + ": " + e.getMessage(), e);
-      }
-      int ones = 0;
-      int row = img / 2;
-      for (int x = 0; x < img; x++) {
-        ones += mask[row * img + x] != 0 ? 1 : 0;
-      }
-      int r = ones / 2;
-      if (r > 0 && Arrays.equals(mask, FrequencyMask.generate(img, r))) {
-        lines.add(key + " = " + r + "  (from the values of " + MASK + ")");
-        return r;
-      }
-      lines.add(key + " = " + presetValue + "  (upstream preset; the stored mask is not upstream's circular mask"
-          + " of any radius, and is used as stored)");
-      return presetValue;
-    }
-
-    private void set(String key, String value, String inferred, String from) {
-      if (inferred != null && !inferred.equals(value)) {
-        lines.add(key + " = " + value + "  (--set; " + from + " says " + inferred + ")");
+        for (int i = a; i <= b; i++) {
+          out.add(i);
+        }
       } else {
-        lines.add(key + " = " + value + "  (--set)");
-      }
-    }
-
-    private static int parseInt(String key, String value) throws ImportException {
-      try {
-        int v = Integer.parseInt(value.trim());
-        if (v < 0) {
-          throw new NumberFormatException();
+        for (String part : v.split(",")) {
+          out.add(Integer.parseInt(part.trim()));
         }
-        return v;
-      } catch (NumberFormatException e) {
-        throw new ImportException("--set " + key + "=" + value + ": not a non-negative integer");
       }
+      if (new TreeSet<>(out).size() != out.size()) {
+        throw new ImportException("--set fre.intermediate_layers=" + value + ": a block is listed twice");
+      }
+      return out;
+    } catch (NumberFormatException e) {
+      throw new ImportException("--set fre.intermediate_layers=" + value
+          + ": expected block indices like 0,4,8,11 or a range like 0..11");
     }
+  }
 
-    private static double parseReal(String key, String value) throws ImportException {
-      try {
-        double v = Double.parseDouble(value.trim());
-        if (!(v > 0) || Double.isInfinite(v)) {
-          throw new NumberFormatException();
-        }
-        return v;
-      } catch (NumberFormatException e) {
-        throw new ImportException("--set " + key + "=" + value + ": not a positive number");
-      }
+  private static String compact(List<Integer> layers) {
+    boolean consecutive = layers.size() > 2;
+    for (int i = 1; i < layers.size() && consecutive; i++) {
+      consecutive = layers.get(i) == layers.get(i - 1) + 1;
     }
-
-    private static List<Integer> parseLayers(String value) throws ImportException {
-      String v = value.trim().replaceAll("^\\[|\\]$", "").trim();
-      try {
-        Matcher range = Pattern.compile("(\\d+)\\s*\\.\\.\\s*(\\d+)").matcher(v);
-        List<Integer> out = new ArrayList<>();
-        if (range.matches()) {
-          int a = Integer.parseInt(range.group(1));
-          int b = Integer.parseInt(range.group(2));
-          if (b < a) {
-            throw new NumberFormatException();
-          }
-          for (int i = a; i <= b; i++) {
-            out.add(i);
-          }
-        } else {
-          for (String part : v.split(",")) {
-            out.add(Integer.parseInt(part.trim()));
-          }
-        }
-        if (new TreeSet<>(out).size() != out.size()) {
-          throw new ImportException("--set fre.intermediate_layers=" + value + ": a block is listed twice");
-        }
-        return out;
-      } catch (NumberFormatException e) {
-        throw new ImportException("--set fre.intermediate_layers=" + value
-            + ": expected block indices like 0,4,8,11 or a range like 0..11");
-      }
-    }
-
-    private static String compact(List<Integer> layers) {
-      boolean consecutive = layers.size() > 2;
-      for (int i = 1; i < layers.size() && consecutive; i++) {
-        consecutive = layers.get(i) == layers.get(i - 1) + 1;
-      }
-      return consecutive ? layers.get(0) + ".." + layers.get(layers.size() - 1) : layers.toString();
-    }
+    return consecutive ? layers.get(0) + ".." + layers.get(layers.size() - 1) : layers.toString();
   }
 }

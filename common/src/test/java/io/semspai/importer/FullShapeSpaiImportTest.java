@@ -48,19 +48,11 @@ class FullShapeSpaiImportTest {
     assertTrue(ckpt.bytes() > heapMiB * 1048576L * 2, "the file must dwarf the child's heap");
 
     Path bundle = tmp.resolve("bundle");
-    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx" + heapMiB + "m", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
-        ImportProbe.class.getName(), ckpt.file().toString(), bundle.toString())
-        .redirectErrorStream(true).start();
-    String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(child.waitFor(5, TimeUnit.MINUTES), "import finished");
-    assertEquals(0, child.exitValue(), out);
-    Matcher m = Pattern.compile("tensors=(\\d+) bytes=(\\d+) seconds=([\\d.]+) peakHeapMiB=([\\d.]+)").matcher(out);
-    assertTrue(m.find(), out);
-    System.out.printf("full-shape import: checkpoint %.1f MB written in %.1f s; import with -Xmx%dm: %s s, peak heap"
-        + " %s MiB, bundle %.1f MB%n", ckpt.bytes() / 1e6, writeSeconds, heapMiB, m.group(3), m.group(4),
-        Long.parseLong(m.group(2)) / 1e6);
-    assertEquals(SpaiModel.expectation(SpaiConfig.full()).shapes().size(), Integer.parseInt(m.group(1)));
+    ImportProbe.Measured m = ImportProbe.inChildJvm(heapMiB, bundle, "--spai", ckpt.file().toString());
+    System.out.printf("full-shape import: checkpoint %.1f MB written in %.1f s; import with -Xmx%dm: %.3f s, peak heap"
+        + " %.1f MiB, bundle %.1f MB%n", ckpt.bytes() / 1e6, writeSeconds, heapMiB, m.seconds(), m.peakHeapMiB(),
+        m.bytes() / 1e6);
+    assertEquals(SpaiModel.expectation(SpaiConfig.full()).shapes().size(), m.tensors());
 
     // the bundle holds exactly the used tensors, bit for bit what the checkpoint held
     Safetensors.Header h = Safetensors.readHeader(bundle.resolve("spai.safetensors"));
