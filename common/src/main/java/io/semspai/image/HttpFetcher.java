@@ -615,8 +615,53 @@ final class HttpFetcher {
     }
   }
 
+  /**
+   * A body filter whose single-byte reads and skips go through its bulk read, so each limit is checked in one
+   * method. It promises no bytes as available (the wrapped stream's count may run past the body's end) and no mark.
+   */
+  private abstract static class BulkFilter extends FilterInputStream {
+    BulkFilter(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public final int read() throws IOException {
+      byte[] one = new byte[1];
+      int n = read(one, 0, 1);
+      return n < 0 ? -1 : one[0] & 0xFF;
+    }
+
+    @Override
+    public abstract int read(byte[] b, int off, int len) throws IOException;
+
+    @Override
+    public int available() {
+      return 0;
+    }
+
+    /** Skips by reading, so skipped bytes count against the limits too. */
+    @Override
+    public long skip(long n) throws IOException {
+      byte[] sink = new byte[(int) Math.min(8192, Math.max(0, n))];
+      long skipped = 0;
+      while (skipped < n) {
+        int r = read(sink, 0, (int) Math.min(sink.length, n - skipped));
+        if (r < 0) {
+          break;
+        }
+        skipped += r;
+      }
+      return skipped;
+    }
+
+    @Override
+    public boolean markSupported() {
+      return false;
+    }
+  }
+
   /** Exactly {@code length} bytes; an early EOF is a truncated body. */
-  private static final class Fixed extends FilterInputStream {
+  private static final class Fixed extends BulkFilter {
     private long left;
     private final long length;
     private final String label;
@@ -626,13 +671,6 @@ final class HttpFetcher {
       this.left = length;
       this.length = length;
       this.label = label;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xFF;
     }
 
     @Override
@@ -651,7 +689,7 @@ final class HttpFetcher {
   }
 
   /** Counts bytes and stops at the cap. */
-  private static final class Capped extends FilterInputStream {
+  private static final class Capped extends BulkFilter {
     private final long cap;
     private final String label;
     private final String what;
@@ -662,13 +700,6 @@ final class HttpFetcher {
       this.cap = cap;
       this.label = label;
       this.what = what;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xFF;
     }
 
     @Override
@@ -685,24 +716,16 @@ final class HttpFetcher {
   }
 
   /** Transfer-Encoding: chunked, with bounded size lines and trailers. */
-  private static final class Chunked extends InputStream {
-    private final InputStream in;
+  private static final class Chunked extends BulkFilter {
     private final String label;
     private final String host;
     private long left;
     private boolean done;
 
     Chunked(InputStream in, String label, String host) {
-      this.in = in;
+      super(in);
       this.label = label;
       this.host = host;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xFF;
     }
 
     @Override
