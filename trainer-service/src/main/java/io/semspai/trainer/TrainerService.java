@@ -193,7 +193,7 @@ public final class TrainerService implements AutoCloseable {
     TrainingResult result = HeadTrainer.train(champion.state(), base.headConfig(), sets.train, o.training());
     HeadComparison cmp = HeadComparison.run(base.headConfig(), champion.state(), champion.balancedTHigh(), result,
         sets.holdout, sets.perturbed, o.gate());
-    String version = nextVersion(champion.version());
+    String version = unusedVersion(champion.version(), history);
     String holdoutVersion = Holdout.version(sets.holdout.stream().map(TrainingExample::key).toList());
     Path archive = writeRelease(version, champion.version(), result, cmp, holdoutVersion);
     String sha = sha256(archive);
@@ -379,6 +379,19 @@ public final class TrainerService implements AutoCloseable {
     Map<String, Thresholds> out = new LinkedHashMap<>();
     t.profiles().forEach((name, p) -> out.put(name, new Thresholds(p.tLow(), p.tHigh())));
     return out;
+  }
+
+  /**
+   * The next version after the champion's that no release event and no archive in the store has used: after a
+   * REJECTED challenger the champion is unchanged, so its plain successor is taken already (and an archive written
+   * just before a crash, never published, must not block every later retrain).
+   */
+  private String unusedVersion(String championVersion, ReleaseHistory history) {
+    String v = nextVersion(championVersion);
+    while (history.latest(v).isPresent() || Files.exists(o.modelStore().resolve(o.modelName() + "-" + v + ".zip"))) {
+      v = nextVersion(v);
+    }
+    return v;
   }
 
   /** The parent's minor version plus one, e.g. 1.3.0 → 1.4.0; a pre-release base becomes 1.0.0-style. */
