@@ -30,6 +30,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -137,7 +139,9 @@ public final class TrainerService implements AutoCloseable {
             return;
           }
           log.error("retrain failed; will try again on the next trigger: {}", e.toString(), e);
-          trigger.reset(feedback.total());
+          synchronized (this) {
+            trigger.reset(feedback.total());
+          }
           try {
             TimeUnit.SECONDS.sleep(5);
           } catch (InterruptedException ie) {
@@ -154,15 +158,15 @@ public final class TrainerService implements AutoCloseable {
    * One look at the topics; retrains when the trigger fires and returns what the retrain decided. The service's
    * loop calls it every half second. Kafka consumers are single-threaded, hence sync.
    */
-  public synchronized java.util.Optional<Outcome> tick() throws IOException {
+  public synchronized Optional<Outcome> tick() throws IOException {
     catchUp();
     RetrainTrigger.Reason why = trigger.due(feedback.total());
     if (why == null) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     log.info("retrain due ({})", why == RetrainTrigger.Reason.LABELS ? o.retrainAfter() + " new labels"
         : "timer " + o.retrainEvery() + " with new labels");
-    return java.util.Optional.of(retrain());
+    return Optional.of(retrain());
   }
 
   private void catchUp() {
@@ -239,7 +243,7 @@ public final class TrainerService implements AutoCloseable {
     List<TrainingExample> train = new ArrayList<>();
     List<TrainingExample> holdout = new ArrayList<>();
     List<TrainingExample> perturbed = new ArrayList<>();
-    Map<String, Integer> unavailable = new java.util.TreeMap<>();
+    Map<String, Integer> unavailable = new TreeMap<>();
     for (LabelBook.Resolved r : book.resolveAll().labels()) {
       boolean inHoldout = Holdout.isHoldout(r.sha256(), r.strongestKind());
       List<Derivatives.Copy> copies = derivatives == null ? List.of() : derivatives.of(r.sha256(), inHoldout);
