@@ -21,7 +21,7 @@ import io.semspai.image.IntakeException;
 import io.semspai.image.IntakePolicy;
 import io.semspai.image.IntakeReason;
 import io.semspai.image.LoadedImage;
-import io.semspai.perturb.Augmentation;
+import io.semspai.trainer.Derivatives;
 import io.semspai.trainer.FeatureExtractor;
 import io.semspai.trainer.HeadComparison;
 import io.semspai.trainer.HeadRelease;
@@ -74,8 +74,6 @@ import picocli.CommandLine.Option;
 public final class TrainHeadCommand implements Callable<Integer> {
   /** Exit code of a run whose challenger the gate rejected. */
   public static final int REJECTED = 3;
-  /** Base seed of the perturbed holdout's derivatives: fixed, so every run judges on the same images. */
-  static final long HOLDOUT_PERTURB_SEED = 0x401DL;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -97,8 +95,8 @@ public final class TrainHeadCommand implements Callable<Integer> {
       + " rescale 0.5-1.5, blur 0.5-2, centred crop 0.7-0.95), seeded by the image.")
   boolean augment;
 
-  @Option(names = "--k", defaultValue = "2", description = "Derivative copies per training image with --augment "
-      + "(default ${DEFAULT-VALUE}).")
+  @Option(names = "--k", defaultValue = "" + Derivatives.DEFAULT_K, description = "Derivative copies per training "
+      + "image with --augment (default ${DEFAULT-VALUE}).")
   int k;
 
   @Option(names = "--out", description = "Write the challenger here as a head-only bundle when it is promoted.")
@@ -161,6 +159,7 @@ public final class TrainHeadCommand implements Callable<Integer> {
     HeadTrainer.Options options = options();
     PromotionGate.Rules rules = rules();
     List<Dataset> datasets = readCsvs(err);
+    Derivatives derivatives = augment ? Derivatives.of(k, seed) : Derivatives.NONE;
 
     SemSpaiModel m = Bundles.load(model, SemSpaiModel.Mode.FUSION);
     SemSpaiModel championModel = m;
@@ -226,11 +225,8 @@ public final class TrainHeadCommand implements Callable<Integer> {
             role = Role.HOLDOUT;
           }
           CompletableFuture<FeatureExtractor.Features> clean = fx.submit(img.image(), sha, null);
-          List<CompletableFuture<FeatureExtractor.Features>> copies = switch (role) {
-            case TRAIN -> augment ? fx.submitCopies(img.image(), sha, Augmentation.DEFAULT, k, seed) : List.of();
-            case HOLDOUT -> fx.submitCopies(img.image(), sha, Augmentation.DEFAULT, 1, HOLDOUT_PERTURB_SEED);
-            case VAL -> List.of();
-          };
+          List<CompletableFuture<FeatureExtractor.Features>> copies = role == Role.VAL ? List.of()
+              : fx.submitCopies(img.image(), sha, derivatives.of(sha, role == Role.HOLDOUT));
           List<CompletableFuture<?>> all = new ArrayList<>(copies);
           all.add(clean);
           CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> bar.step(e != null));

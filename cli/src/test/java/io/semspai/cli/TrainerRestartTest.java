@@ -2,8 +2,6 @@ package io.semspai.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.semspai.avro.Feedback;
-import io.semspai.avro.FeedbackLabel;
 import io.semspai.avro.LabelerKind;
 import io.semspai.config.Settings;
 import io.semspai.fusion.SemSpaiBundles;
@@ -12,13 +10,8 @@ import io.semspai.testing.TestRegistry;
 import io.semspai.topics.Topics;
 import io.semspai.trainer.TrainerApp;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,14 +25,8 @@ class TrainerRestartTest {
     String prefix = "restart" + UUID.randomUUID().toString().substring(0, 6) + ".";
     Path bundle = SemSpaiBundles.writeRandom(dir.resolve("base"), SemSpaiBundles.Preset.named("tiny"), 5, "semspai",
         "1.0.0", "native");
-    Map<String, String> cfg = new LinkedHashMap<>();
-    cfg.put("kafka.bootstrap.servers", kafka.bootstrapServers());
-    cfg.put("schema.registry.url", TestRegistry.shared().url());
-    cfg.put("topics.prefix", prefix);
-    cfg.put("topics.partitions", "1");
-    cfg.put("model.bundle", bundle.toString());
-    cfg.put("model.store", dir.resolve("store").toString());
-    cfg.put("trainer.retrain-after", "1000000");
+    Map<String, String> cfg = LabelFeed.trainerSettings(kafka.bootstrapServers(), prefix, bundle,
+        dir.resolve("store"));
     Topics topics = new Topics(prefix, TestRegistry.shared().client());
 
     try (TrainerApp first = new TrainerApp(Settings.of(cfg))) {
@@ -57,17 +44,12 @@ class TrainerRestartTest {
     }
   }
 
-  private static void publish(Topics topics, int from, int n) {
-    var t = topics.feedback();
-    try (var p = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-        kafka.bootstrapServers()), t.keySerde().serializer(), t.valueSerde().serializer())) {
+  private static void publish(Topics topics, int from, int n) throws Exception {
+    try (LabelFeed feed = new LabelFeed(kafka.bootstrapServers(), topics)) {
       for (int i = from; i < from + n; i++) {
-        String sha = String.format("%064x", 1000 + i);
-        p.send(new ProducerRecord<>(t.name(), sha, Feedback.newBuilder().setSha256(sha)
-            .setLabel(i % 2 == 0 ? FeedbackLabel.AI : FeedbackLabel.REAL).setLabelerId("moderator-" + (i % 3))
-            .setLabelerKind(LabelerKind.MODERATOR).setSourcePlatform("demo").setLabeledAt(Instant.now()).build()));
+        feed.label(LabelFeed.sha(1000 + i), i % 2 == 0, LabelerKind.MODERATOR, "moderator-" + (i % 3), null);
       }
-      p.flush();
+      feed.flush();
     }
   }
 }

@@ -144,4 +144,12 @@ public final class Topics {
   public static String featureKey(String sha256, String backboneSha256) {
     return sha256 + ":" + backboneSha256;
   }
+
+  /**
+   * Key of a derivative copy's features ({@code variant} names the perturbation, e.g. {@code jpeg=73}): its own
+   * entry beside the image's, so compaction never replaces the image's features with a copy's. Null: the image.
+   */
+  public static String featureKey(String sha256, String backboneSha256, String variant) {
+    return variant == null ? featureKey(sha256, backboneSha256) : featureKey(sha256, backboneSha256) + "|" + variant;
+  }
 }

@@ -60,7 +60,7 @@ public final class SampleRecords {
   public static ModelRelease release(String version) {
     return ModelRelease.newBuilder().setModelName("semspai").setVersion(version)
         .setArtifactUri("file:///models/semspai-" + version + ".tar").setArtifactSha256("cd".repeat(32))
-        .setMetrics(new HoldoutMetrics(0.97, 0.96, 0.91, 0.03, 0.93, "n=200;h=1234abcd"))
+        .setMetrics(new HoldoutMetrics(0.97, 0.96, 0.91, 0.03, 0.93, "n=200;h=1234abcd", 200))
         .setThresholds(Map.of("balanced", new Thresholds(0.4, 0.6), "strict", new Thresholds(0.2, 0.9)))
         .setParentVersion("0.9.0").setStatus(ReleaseStatus.PROMOTED).setReasons(List.of("all gates passed"))
         .setCreatedAt(T0).build();

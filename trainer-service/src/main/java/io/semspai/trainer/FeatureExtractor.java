@@ -4,18 +4,15 @@ import io.semspai.engine.Detection;
 import io.semspai.engine.InferenceEngine;
 import io.semspai.engine.ModelOutput;
 import io.semspai.image.RgbImage;
-import io.semspai.perturb.Augmentation;
-import io.semspai.perturb.PerturbationPipeline;
-import io.semspai.perturb.Seeds;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * Frozen features of images, computed by the engine's model (fusion mode): the spectral and semantic features the
- * head trains on, for an image and, for {@code --augment}, its derivative copies. The engine batches submissions from
- * any thread; a derivative is submitted under its own cache key ({@code sha256|spec}) so it never answers for the
- * image itself.
+ * head trains on, for an image and, for augmentation and the perturbed holdout, its derivative copies
+ * ({@link Derivatives}). The engine batches submissions from any thread; a derivative is submitted under its own
+ * cache key ({@code sha256|spec}) so it never answers for the image itself.
  */
 public final class FeatureExtractor {
   /**
@@ -42,16 +39,11 @@ public final class FeatureExtractor {
     return engine.submit(image, key, 0).thenApply(d -> features(d, sha256, variant));
   }
 
-  /**
-   * Features of {@code k} derivative copies of an image ({@link Augmentation#copies}), seeded by the image's sha256
-   * and {@code baseSeed}, so a retrain sees the same copies.
-   */
-  public List<CompletableFuture<Features>> submitCopies(RgbImage image, String sha256, Augmentation augmentation,
-      int k, long baseSeed) {
-    long seed = Seeds.forImage(baseSeed, sha256);
-    List<CompletableFuture<Features>> out = new ArrayList<>(k);
-    for (PerturbationPipeline p : augmentation.copies(k, seed)) {
-      out.add(submit(p.apply(image, seed).image(), sha256, p.spec()));
+  /** Features of an image's derivative copies ({@link Derivatives}), in the copies' order. */
+  public List<CompletableFuture<Features>> submitCopies(RgbImage image, String sha256, List<Derivatives.Copy> copies) {
+    List<CompletableFuture<Features>> out = new ArrayList<>(copies.size());
+    for (Derivatives.Copy c : copies) {
+      out.add(submit(c.apply(image), sha256, c.variant()));
     }
     return out;
   }

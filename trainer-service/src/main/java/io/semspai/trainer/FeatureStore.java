@@ -16,9 +16,11 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * Frozen backbone features, durable in the compacted features topic (key {@code sha256:backbone}) and held here in
- * memory for one backbone. Rebuilt from the topic on start, so a restart recomputes nothing; features the trainer
- * computes itself are published there too. Memory: (D + S) floats per image, about 17 KB for the full model.
+ * Frozen backbone features, durable in the compacted features topic and held here in memory for one backbone: an
+ * image's own (key {@code sha256:backbone}, what detectors publish) and its derivative copies' (key
+ * {@code sha256:backbone|variant}, computed by the trainer for augmentation and the perturbed holdout). Rebuilt from
+ * the topic on start, so a restart recomputes nothing; features the trainer computes itself are published there
+ * first. Memory: (D + S) floats per image or copy, about 17 KB for the full model.
  */
 public final class FeatureStore implements AutoCloseable {
   /** One image's features. */
@@ -28,7 +30,10 @@ public final class FeatureStore implements AutoCloseable {
   private final String backbone;
   private final TopicTail<FeatureVector> tail;
   private final KafkaProducer<String, FeatureVector> producer;
-  private final Map<String, Features> bySha = new HashMap<>();
+  private final Map<Key, Features> byKey = new HashMap<>();
+
+  /** An image ({@code variant} null) or one of its derivative copies. */
+  private record Key(String sha256, String variant) {}
 
   public FeatureStore(String bootstrap, Topic<String, FeatureVector> topic, String backbone) {
     this.topic = topic;
@@ -44,33 +49,42 @@ public final class FeatureStore implements AutoCloseable {
     return tail.catchUp(r -> {
       FeatureVector v = r.value();
       if (v != null && backbone.equals(v.getBackboneSha256())) {
-        bySha.put(v.getSha256(), new Features(floats(v.getSpectral()), floats(v.getSemantic())));
+        byKey.put(new Key(v.getSha256(), v.getVariant()), new Features(floats(v.getSpectral()),
+            floats(v.getSemantic())));
       }
     });
   }
 
+  /** An image's own features. */
   public Optional<Features> get(String sha256) {
-    return Optional.ofNullable(bySha.get(sha256));
+    return get(sha256, null);
   }
 
-  /** Stores features computed by the trainer, durably first. */
-  public void put(String sha256, Features f, String modelVersion, String inputPolicy) {
-    FeatureVector v = FeatureVector.newBuilder().setSha256(sha256).setBackboneSha256(backbone)
+  /** An image's features ({@code variant} null) or a derivative copy's. */
+  public Optional<Features> get(String sha256, String variant) {
+    return Optional.ofNullable(byKey.get(new Key(sha256, variant)));
+  }
+
+  /** Stores features computed by the trainer, durably first; {@code variant} null for the image itself. */
+  public void put(String sha256, String variant, Features f, String modelVersion, String inputPolicy) {
+    FeatureVector v = FeatureVector.newBuilder().setSha256(sha256).setBackboneSha256(backbone).setVariant(variant)
         .setSpectral(list(f.spectral())).setSemantic(list(f.semantic())).setSpaiInputPolicy(inputPolicy)
         .setModelVersion(modelVersion).setCreatedAt(Instant.now()).build();
     try {
-      producer.send(new ProducerRecord<>(topic.name(), Topics.featureKey(sha256, backbone), v)).get();
+      producer.send(new ProducerRecord<>(topic.name(), Topics.featureKey(sha256, backbone, variant), v)).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     } catch (ExecutionException e) {
-      throw new IllegalStateException("cannot store features of " + sha256 + ": " + e.getCause(), e);
+      throw new IllegalStateException("cannot store features of " + sha256 + (variant == null ? "" : " (" + variant
+          + ")") + ": " + e.getCause(), e);
     }
-    bySha.put(sha256, f);
+    byKey.put(new Key(sha256, variant), f);
   }
 
+  /** Images and derivative copies held. */
   public int size() {
-    return bySha.size();
+    return byKey.size();
   }
 
   private static float[] floats(List<Float> l) {

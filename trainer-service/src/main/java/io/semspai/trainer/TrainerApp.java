@@ -70,7 +70,9 @@ public final class TrainerApp implements AutoCloseable {
         settings.duration("trainer.retrain-every", Duration.ofHours(1)),
         settings.integer("trainer.min-per-class", 20, 1, 10_000_000),
         settings.integer("trainer.max-per-labeler", 100_000, 1, Integer.MAX_VALUE),
-        settings.bool("trainer.user-reports-need-corroboration", true), training, gate);
+        settings.bool("trainer.user-reports-need-corroboration", true), training, gate,
+        settings.bool("trainer.augment", false) ? settings.integer("trainer.augment.k", Derivatives.DEFAULT_K, 1, 64)
+            : 0);
     service = new TrainerService(o, topics, intake, engine, serving.model(), serving.backboneSha256());
     service.start();
     return service;

@@ -9,7 +9,6 @@ import io.semspai.avro.Thresholds;
 import io.semspai.bundle.BundleArchive;
 import io.semspai.bundle.BundleManifest;
 import io.semspai.bundle.ModelBundle;
-import io.semspai.engine.Detection;
 import io.semspai.engine.InferenceEngine;
 import io.semspai.fusion.HeadBundle;
 import io.semspai.fusion.SemSpaiModel;
@@ -31,7 +30,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,14 +53,30 @@ public final class TrainerService implements AutoCloseable {
    * @param retrainAfter new labels that trigger a retrain
    * @param retrainEvery a retrain also starts after this long if any new label arrived
    * @param minPerClass minimum training and holdout images per class before any retrain
+   * @param augmentCopies derivative copies per training image ({@link Derivatives}, seeded by the image and the
+   *     training seed); each holdout image then gets its one perturbed copy and the gate checks the perturbed AUC.
+   *     0: no augmentation and no perturbed holdout.
    */
   public record Options(String bootstrap, String modelName, Path baseBundle, Path modelStore, int retrainAfter,
       Duration retrainEvery, int minPerClass, int maxPerLabeler, boolean userReportsNeedCorroboration,
-      HeadTrainer.Options training, PromotionGate.Rules gate) {}
+      HeadTrainer.Options training, PromotionGate.Rules gate, int augmentCopies) {
+    /** The derivative copies images get, or null without augmentation. */
+    public Derivatives derivatives() {
+      return augmentCopies > 0 ? Derivatives.of(augmentCopies, training.seed()) : null;
+    }
+  }
 
-  /** What one retrain decided. */
+  /**
+   * What one retrain decided.
+   *
+   * @param trainImages training images (each contributes its own example and its derivative copies')
+   * @param trainCopies derivative copies among the training examples
+   * @param perturbedImages derivative copies of holdout images the perturbed AUC was measured on
+   * @param unavailable why labeled images went without features, or without their derivative copies (reason →
+   *     images), e.g. {@code FILE_NOT_FOUND → 2}
+   */
   public record Outcome(String version, boolean promoted, List<String> reasons, String table, int trainImages,
-      int holdoutImages) {}
+      int holdoutImages, int trainCopies, int perturbedImages, Map<String, Integer> unavailable) {}
 
   private final Options o;
   private final Topics topics;
@@ -70,14 +90,26 @@ public final class TrainerService implements AutoCloseable {
   private final FeatureStore features;
   private final TopicTail<io.semspai.avro.Verdict> verdicts;
   private final ReleaseLog releases;
+  private final Derivatives derivatives;
+  private final FeatureExtractor extractor;
+  private final RetrainTrigger trigger;
+  private final AtomicLong featuresComputed = new AtomicLong();
+  private final AtomicLong retrains = new AtomicLong();
   private Thread loop;
   private volatile boolean running;
-  private long labelsAtLastRetrain;
-  private long lastRetrainNanos = System.nanoTime();
 
   public TrainerService(Options o, Topics topics, ImageIntake intake, InferenceEngine engine, SemSpaiModel base,
       String backboneKey) {
+    this(o, topics, intake, engine, base, backboneKey, System::nanoTime);
+  }
+
+  /** @param nanoClock the time the retrain timer runs on ({@code System::nanoTime} but in tests) */
+  public TrainerService(Options o, Topics topics, ImageIntake intake, InferenceEngine engine, SemSpaiModel base,
+      String backboneKey, LongSupplier nanoClock) {
     this.o = o;
+    this.derivatives = o.derivatives();
+    this.extractor = new FeatureExtractor(engine);
+    this.trigger = new RetrainTrigger(o.retrainAfter(), o.retrainEvery(), nanoClock);
     this.topics = topics;
     this.intake = intake;
     this.engine = engine;
@@ -93,7 +125,7 @@ public final class TrainerService implements AutoCloseable {
   /** Replays the topics, then retrains in the background whenever the trigger fires. */
   public synchronized void start() {
     catchUp();
-    labelsAtLastRetrain = feedback.total();
+    trigger.reset(feedback.total());
     running = true;
     loop = new Thread(() -> {
       while (running) {
@@ -108,8 +140,7 @@ public final class TrainerService implements AutoCloseable {
           }
           log.error("retrain failed; will try again on the next trigger: {}", e.toString(), e);
           synchronized (this) {
-            labelsAtLastRetrain = feedback.total();
-            lastRetrainNanos = System.nanoTime();
+            trigger.reset(feedback.total());
           }
           try {
             TimeUnit.SECONDS.sleep(5);
@@ -123,14 +154,19 @@ public final class TrainerService implements AutoCloseable {
     loop.start();
   }
 
-  /** One look at the topics; retrains when the trigger fires. Kafka consumers are single-threaded, hence sync. */
-  private synchronized void tick() throws IOException {
+  /**
+   * One look at the topics; retrains when the trigger fires and returns what the retrain decided. The service's
+   * loop calls it every half second. Kafka consumers are single-threaded, hence sync.
+   */
+  public synchronized Optional<Outcome> tick() throws IOException {
     catchUp();
-    long fresh = feedback.total() - labelsAtLastRetrain;
-    boolean timer = System.nanoTime() - lastRetrainNanos > o.retrainEvery().toNanos() && fresh > 0;
-    if (fresh >= o.retrainAfter() || timer) {
-      retrain();
+    RetrainTrigger.Reason why = trigger.due(feedback.total());
+    if (why == null) {
+      return Optional.empty();
     }
+    log.info("retrain due ({})", why == RetrainTrigger.Reason.LABELS ? o.retrainAfter() + " new labels"
+        : "timer " + o.retrainEvery() + " with new labels");
+    return Optional.of(retrain());
   }
 
   private void catchUp() {
@@ -146,86 +182,154 @@ public final class TrainerService implements AutoCloseable {
   /** One retrain from the labels known now; publishes CANDIDATE and then PROMOTED or REJECTED. */
   public synchronized Outcome retrain() throws IOException {
     catchUp();
-    labelsAtLastRetrain = feedback.total();
-    lastRetrainNanos = System.nanoTime();
-    List<TrainingExample> train = new ArrayList<>();
-    List<TrainingExample> holdout = new ArrayList<>();
-    List<String> holdoutShas = new ArrayList<>();
-    int missing = 0;
-    for (LabelBook.Resolved r : book.resolveAll().labels()) {
-      FeatureStore.Features f = features.get(r.sha256()).orElseGet(() -> compute(r.sha256()));
-      if (f == null) {
-        missing++;
-        continue;
-      }
-      int y = r.label() == FeedbackLabel.AI ? 1 : 0;
-      TrainingExample ex = TrainingExample.of(r.sha256(), f.spectral(), f.semantic(), y);
-      if (Holdout.isHoldout(r.sha256(), r.strongestKind())) {
-        holdout.add(ex);
-        holdoutShas.add(r.sha256());
-      } else {
-        train.add(ex.withImportance(weights.weight(r.label().name(), r.sourcePlatform())));
-      }
-    }
-    String problem = enough(train, "training") != null ? enough(train, "training") : enough(holdout, "holdout");
+    trigger.reset(feedback.total());
+    retrains.incrementAndGet();
+    Sets sets = assemble();
+    String problem = enough(sets.train, "training") != null ? enough(sets.train, "training")
+        : enough(sets.holdout, "holdout");
     if (problem != null) {
-      log.info("no retrain yet: {} ({} images without features)", problem, missing);
-      return new Outcome(null, false, List.of(problem), "", train.size(), holdout.size());
+      log.info("no retrain yet: {} (images without features: {})", problem, sets.unavailable);
+      return new Outcome(null, false, List.of(problem), "", sets.trainImages(), sets.holdout.size(),
+          sets.train.size() - sets.trainImages(), sets.perturbed.size(), sets.unavailable);
     }
     ReleaseHistory history = releases.history(o.modelName());
     Champion champion = champion(history);
-    TrainingResult result = HeadTrainer.train(champion.state(), base.headConfig(), train, o.training());
+    TrainingResult result = HeadTrainer.train(champion.state(), base.headConfig(), sets.train, o.training());
     HeadComparison cmp = HeadComparison.run(base.headConfig(), champion.state(), champion.balancedTHigh(), result,
-        holdout, null, o.gate());
-    String version = nextVersion(champion.version());
-    String holdoutVersion = Holdout.version(holdoutShas);
+        sets.holdout, sets.perturbed, o.gate());
+    String version = unusedVersion(champion.version(), history);
+    String holdoutVersion = Holdout.version(sets.holdout.stream().map(TrainingExample::key).toList());
     Path archive = writeRelease(version, champion.version(), result, cmp, holdoutVersion);
     String sha = sha256(archive);
     ModelRelease.Builder rel = ModelRelease.newBuilder().setModelName(o.modelName()).setVersion(version)
         .setArtifactUri(archive.toUri().toString()).setArtifactSha256(sha)
         .setMetrics(metrics(cmp, holdoutVersion)).setThresholds(thresholds(result.thresholds()))
         .setParentVersion(champion.version()).setCreatedAt(Instant.now());
-    releases.publish(rel.setStatus(ReleaseStatus.CANDIDATE).setReasons(List.of("trained on " + train.size()
-        + " images, holdout " + holdout.size())).build());
+    releases.publish(rel.setStatus(ReleaseStatus.CANDIDATE).setReasons(sets.summary()).build());
     ReleaseStatus status = cmp.promoted() ? ReleaseStatus.PROMOTED : ReleaseStatus.REJECTED;
     releases.publish(rel.setStatus(status).setReasons(cmp.decision().reasons()).setCreatedAt(Instant.now()).build());
-    log.info("release {} {} (parent {}), holdout {}: challenger AUC {}", version, status, champion.version(),
-        holdoutVersion, cmp.decision().challengerMetrics().get("auc"));
-    return new Outcome(version, cmp.promoted(), cmp.decision().reasons(), cmp.table(), train.size(), holdout.size());
+    log.info("release {} {} (parent {}), holdout {}: challenger AUC {}, perturbed AUC {}", version, status,
+        champion.version(), holdoutVersion, cmp.decision().challengerMetrics().get("auc"),
+        cmp.decision().challengerMetrics().get("perturbed_auc"));
+    return new Outcome(version, cmp.promoted(), cmp.decision().reasons(), cmp.table(), sets.trainImages(),
+        sets.holdout.size(), sets.train.size() - sets.trainImages(), sets.perturbed.size(), sets.unavailable);
+  }
+
+  /**
+   * The examples of one retrain.
+   *
+   * @param train training images, importance-weighted, each followed by its derivative copies
+   * @param perturbed the holdout images' derivative copies (empty without augmentation)
+   * @param unavailable why images went without features (dropped) or without derivative copies (trained clean)
+   */
+  private record Sets(List<TrainingExample> train, List<TrainingExample> holdout, List<TrainingExample> perturbed,
+      Map<String, Integer> unavailable) {
+    int trainImages() {
+      return (int) train.stream().filter(x -> !x.isAugmented()).count();
+    }
+
+    /** The CANDIDATE's reasons: what it was trained and judged on, and what was left out and why. */
+    List<String> summary() {
+      List<String> out = new ArrayList<>();
+      out.add("trained on " + trainImages() + " images + " + (train.size() - trainImages()) + " derivative copies, "
+          + "holdout " + holdout.size() + " + " + perturbed.size() + " perturbed");
+      unavailable.forEach((why, n) -> out.add(n + " image(s) " + why));
+      return out;
+    }
+  }
+
+  /** Every resolved label's features (and its derivative copies' with augmentation), split by the holdout rule. */
+  private Sets assemble() {
+    List<TrainingExample> train = new ArrayList<>();
+    List<TrainingExample> holdout = new ArrayList<>();
+    List<TrainingExample> perturbed = new ArrayList<>();
+    Map<String, Integer> unavailable = new TreeMap<>();
+    for (LabelBook.Resolved r : book.resolveAll().labels()) {
+      boolean inHoldout = Holdout.isHoldout(r.sha256(), r.strongestKind());
+      List<Derivatives.Copy> copies = derivatives == null ? List.of() : derivatives.of(r.sha256(), inHoldout);
+      String why = ensureFeatures(r.sha256(), copies);
+      FeatureStore.Features f = features.get(r.sha256()).orElse(null);
+      if (f == null) {
+        unavailable.merge("without features, left out: " + why, 1, Integer::sum);
+        continue;
+      }
+      if (why != null) {
+        unavailable.merge("without derivative copies, used clean only: " + why, 1, Integer::sum);
+      }
+      int y = r.label() == FeedbackLabel.AI ? 1 : 0;
+      TrainingExample ex = TrainingExample.of(r.sha256(), f.spectral(), f.semantic(), y);
+      if (!inHoldout) {
+        ex = ex.withImportance(weights.weight(r.label().name(), r.sourcePlatform()));
+      }
+      (inHoldout ? holdout : train).add(ex);
+      for (Derivatives.Copy c : copies) {
+        FeatureStore.Features cf = features.get(r.sha256(), c.variant()).orElse(null);
+        if (cf != null) {
+          (inHoldout ? perturbed : train).add(ex.copy(c.variant(), cf.spectral(), cf.semantic()));
+        }
+      }
+    }
+    return new Sets(train, holdout, perturbed, unavailable);
+  }
+
+  /**
+   * Computes and stores whatever the store lacks of an image's features and its copies': the image is fetched
+   * through the intake from its feedback's {@code imageUri}, checked against its sha256 and run through the engine
+   * (copies made by {@link Derivatives.Copy#apply}). Features come from the store when present, so a restart
+   * recomputes nothing. Returns why something could not be computed, or null when all is there.
+   */
+  private String ensureFeatures(String sha256, List<Derivatives.Copy> copies) {
+    boolean needClean = features.get(sha256).isEmpty();
+    List<Derivatives.Copy> missing = copies.stream().filter(c -> features.get(sha256, c.variant()).isEmpty())
+        .toList();
+    if (!needClean && missing.isEmpty()) {
+      return null;
+    }
+    Feedback f = feedback.where(sha256).orElse(null);
+    if (f == null || f.getImageUri() == null) {
+      log.warn("labeled image {} has {} missing and no feedback names its imageUri; it cannot be fetched", sha256,
+          needClean ? "its features" : missing.size() + " derivative copies");
+      return "NO_IMAGE_URI (no feedback names where to fetch it)";
+    }
+    LoadedImage img;
+    try {
+      img = intake.load(ImageSource.parse(f.getImageUri()));
+    } catch (IntakeException e) {
+      log.warn("cannot fetch labeled image {}: {} {}", sha256, e.reason(), e.getMessage());
+      return e.reason().name();
+    }
+    if (!img.fetched().sha256().equals(sha256)) {
+      log.warn("feedback for {} points at {} whose bytes hash to {}; not used", sha256, f.getImageUri(),
+          img.fetched().sha256());
+      return "SHA256_MISMATCH (the imageUri's bytes are another image)";
+    }
+    try {
+      List<CompletableFuture<FeatureExtractor.Features>> todo = new ArrayList<>();
+      if (needClean) {
+        todo.add(extractor.submit(img.image(), sha256, null));
+      }
+      todo.addAll(extractor.submitCopies(img.image(), sha256, missing));
+      for (CompletableFuture<FeatureExtractor.Features> fut : todo) {
+        FeatureExtractor.Features x = fut.get(30, TimeUnit.MINUTES);
+        features.put(sha256, x.variant(), new FeatureStore.Features(x.spectral(), x.semantic()), base.version(),
+            base.inputPolicy().spec());
+        featuresComputed.incrementAndGet();
+      }
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new org.apache.kafka.common.errors.InterruptException(e);
+    } catch (Exception e) {
+      log.warn("cannot compute features of {}: {}", sha256, e.toString());
+      return "MODEL_FAILURE (" + e.getClass().getSimpleName() + ")";
+    }
   }
 
   private String enough(List<TrainingExample> xs, String what) {
-    long ai = xs.stream().filter(x -> x.label() == 1).count();
-    long real = xs.size() - ai;
+    long ai = xs.stream().filter(x -> x.label() == 1 && !x.isAugmented()).count();
+    long real = xs.stream().filter(x -> x.label() == 0 && !x.isAugmented()).count();
     return ai < o.minPerClass() || real < o.minPerClass() ? String.format("%s set has %d AI and %d real images, "
         + "fewer than %d per class", what, ai, real, o.minPerClass()) : null;
-  }
-
-  /** The features of an image nobody published features for: fetched through the intake, run by the engine. */
-  private FeatureStore.Features compute(String sha256) {
-    Feedback f = feedback.where(sha256).orElse(null);
-    if (f == null || f.getImageUri() == null) {
-      return null;
-    }
-    try {
-      LoadedImage img = intake.load(ImageSource.parse(f.getImageUri()));
-      if (!img.fetched().sha256().equals(sha256)) {
-        log.warn("feedback for {} points at {} whose bytes hash to {}; skipped", sha256, f.getImageUri(),
-            img.fetched().sha256());
-        return null;
-      }
-      Detection d = engine.submit(img.image(), sha256, 0).get(30, TimeUnit.MINUTES);
-      FeatureStore.Features fs = new FeatureStore.Features(d.output().spectralFeature(),
-          d.output().semanticFeature());
-      features.put(sha256, fs, d.modelVersion(), base.inputPolicy().spec());
-      return fs;
-    } catch (IntakeException e) {
-      log.warn("cannot fetch labeled image {}: {} {}", sha256, e.reason(), e.getMessage());
-      return null;
-    } catch (Exception e) {
-      log.warn("cannot compute features of {}: {}", sha256, e.toString());
-      return null;
-    }
   }
 
   private record Champion(String version, Map<String, float[]> state, double balancedTHigh) {}
@@ -260,10 +364,7 @@ public final class TrainerService implements AutoCloseable {
           + "so it is never overwritten (is another trainer publishing to this store?)");
     }
     Path staging = Files.createTempDirectory(o.modelStore(), ".staging-").resolve(version);
-    Map<String, com.fasterxml.jackson.databind.JsonNode> extra = new LinkedHashMap<>();
-    var json = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
-    extra.put("parent_version", json.textNode(parent));
-    extra.put("holdout_version", json.textNode(holdoutVersion));
+    var extra = HeadRelease.manifestFields(result, cmp, o.modelName(), parent, holdoutVersion);
     HeadBundle.write(staging, o.modelName(), version, base.headConfig(), result.state(), result.thresholds(),
         base.backboneHashes(), new BundleManifest.Provenance("trainer-service retrain from " + parent, null, null,
             null), extra);
@@ -275,13 +376,26 @@ public final class TrainerService implements AutoCloseable {
   private static HoldoutMetrics metrics(HeadComparison cmp, String holdoutVersion) {
     Map<String, Double> m = cmp.decision().challengerMetrics();
     return new HoldoutMetrics(m.get("auc"), m.get("ap"), m.get("balanced_accuracy"), m.get("ece"),
-        m.get("perturbed_auc"), holdoutVersion);
+        m.get("perturbed_auc"), holdoutVersion, cmp.perturbed() == null ? null : cmp.perturbed().labels().length);
   }
 
   private static Map<String, Thresholds> thresholds(ThresholdProfiles t) {
     Map<String, Thresholds> out = new LinkedHashMap<>();
     t.profiles().forEach((name, p) -> out.put(name, new Thresholds(p.tLow(), p.tHigh())));
     return out;
+  }
+
+  /**
+   * The next version after the champion's that no release event and no archive in the store has used: after a
+   * REJECTED challenger the champion is unchanged, so its plain successor is taken already (and an archive written
+   * just before a crash, never published, must not block every later retrain).
+   */
+  private String unusedVersion(String championVersion, ReleaseHistory history) {
+    String v = nextVersion(championVersion);
+    while (history.latest(v).isPresent() || Files.exists(o.modelStore().resolve(o.modelName() + "-" + v + ".zip"))) {
+      v = nextVersion(v);
+    }
+    return v;
   }
 
   /** The parent's minor version plus one, e.g. 1.3.0 → 1.4.0; a pre-release base becomes 1.0.0-style. */
@@ -307,6 +421,16 @@ public final class TrainerService implements AutoCloseable {
 
   public LabelBook labels() {
     return book;
+  }
+
+  /** Features this service computed itself, images and derivative copies (not those read from the topic). */
+  public long featuresComputed() {
+    return featuresComputed.get();
+  }
+
+  /** Retrains attempted, including those that declined for too few images. */
+  public long retrains() {
+    return retrains.get();
   }
 
   @Override

@@ -18,7 +18,6 @@ import io.semspai.fusion.FusionHead;
 import io.semspai.fusion.HeadBundle;
 import io.semspai.fusion.SemSpaiModel;
 import io.semspai.image.RgbImage;
-import io.semspai.perturb.Augmentation;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -267,8 +266,8 @@ class HeadTrainerTest {
       FeatureExtractor.Features clean = fx.submit(img, sha, null).get();
       assertArrayEquals(direct.spectralFeature(), clean.spectral(), 1e-5f);
       assertArrayEquals(direct.semanticFeature(), clean.semantic(), 1e-5f);
-      List<FeatureExtractor.Features> a = join(fx.submitCopies(img, sha, Augmentation.DEFAULT, 3, 5));
-      List<FeatureExtractor.Features> b = join(fx.submitCopies(img, sha, Augmentation.DEFAULT, 3, 5));
+      List<FeatureExtractor.Features> a = join(fx.submitCopies(img, sha, Derivatives.of(3, 5).forTraining(sha)));
+      List<FeatureExtractor.Features> b = join(fx.submitCopies(img, sha, Derivatives.of(3, 5).forTraining(sha)));
       assertEquals(3, a.size());
       for (int i = 0; i < 3; i++) {
         assertEquals(a.get(i).variant(), b.get(i).variant());

@@ -1,0 +1,135 @@
+package io.semspai.cli;
+
+import io.semspai.avro.FeatureVector;
+import io.semspai.avro.Feedback;
+import io.semspai.avro.FeedbackLabel;
+import io.semspai.avro.LabelerKind;
+import io.semspai.avro.ModelRelease;
+import io.semspai.topics.Topic;
+import io.semspai.topics.TopicSetup;
+import io.semspai.topics.Topics;
+import io.semspai.testing.TestRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/** Labels and features written straight to the topics, the way moderators and detectors would, for trainer tests. */
+final class LabelFeed implements AutoCloseable {
+  private final String bootstrap;
+  private final Topics topics;
+  private final KafkaProducer<String, Feedback> feedback;
+  private final KafkaProducer<String, FeatureVector> features;
+
+  /** Creates the topics first (as a service's start does), so labels can precede any service. */
+  LabelFeed(String bootstrap, Topics topics) throws Exception {
+    this.bootstrap = bootstrap;
+    this.topics = topics;
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+      TopicSetup.createMissing(admin, topics.all());
+    }
+    Map<String, Object> cfg = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    this.feedback = new KafkaProducer<>(cfg, topics.feedback().keySerde().serializer(),
+        topics.feedback().valueSerde().serializer());
+    this.features = new KafkaProducer<>(cfg, topics.features().keySerde().serializer(),
+        topics.features().valueSerde().serializer());
+  }
+
+  /**
+   * A trainer's settings on the in-JVM broker and the shared registry: its own topic prefix (one partition each), the
+   * base bundle, the release store, and N out of reach so only the test (or the timer) retrains.
+   */
+  static Map<String, String> trainerSettings(String bootstrap, String prefix, Path bundle, Path store) {
+    Map<String, String> cfg = new LinkedHashMap<>();
+    cfg.put("kafka.bootstrap.servers", bootstrap);
+    cfg.put("schema.registry.url", TestRegistry.shared().url());
+    cfg.put("topics.prefix", prefix);
+    cfg.put("topics.partitions", "1");
+    cfg.put("model.bundle", bundle.toString());
+    cfg.put("model.store", store.toString());
+    cfg.put("trainer.retrain-after", "1000000");
+    return cfg;
+  }
+
+  /** A made-up sha256 for image number {@code i}: images 0 mod 5 fall in the holdout bucket. */
+  static String sha(long i) {
+    return String.format("%064x", i);
+  }
+
+  /** One label (sent on {@link #flush}); {@code imageUri} may be null (then the trainer cannot fetch the image). */
+  void label(String sha256, boolean ai, LabelerKind kind, String labeler, String imageUri) {
+    feedback.send(new ProducerRecord<>(topics.feedback().name(), sha256, Feedback.newBuilder().setSha256(sha256)
+        .setLabel(ai ? FeedbackLabel.AI : FeedbackLabel.REAL).setLabelerId(labeler).setLabelerKind(kind)
+        .setImageUri(imageUri).setSourcePlatform("demo").setLabeledAt(Instant.now()).build()));
+  }
+
+  /**
+   * Detector-like features (sent on {@link #flush}) of an image of a class: Gaussian noise, shifted by +-0.5 on the
+   * first quarter of each vector, so the two classes are separable but not trivially.
+   */
+  void features(String sha256, boolean ai, String backbone, int spectralDim, int semanticDim, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    FeatureVector v = FeatureVector.newBuilder().setSha256(sha256).setBackboneSha256(backbone)
+        .setSpectral(vector(r, spectralDim, ai)).setSemantic(vector(r, semanticDim, ai)).setModelVersion("1.0.0")
+        .setCreatedAt(Instant.now()).build();
+    features.send(new ProducerRecord<>(topics.features().name(), Topics.featureKey(sha256, backbone), v));
+  }
+
+  /** Waits until everything sent so far is on the topics. */
+  void flush() {
+    features.flush();
+    feedback.flush();
+  }
+
+  private static List<Float> vector(SplittableRandom r, int n, boolean ai) {
+    List<Float> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      double g = r.nextGaussian();
+      out.add((float) (i < n / 4 ? g + (ai ? 0.5 : -0.5) : g));
+    }
+    return out;
+  }
+
+  /** Everything on the releases topic now, in order. */
+  List<ModelRelease> releases() {
+    return readAll(topics.modelReleases());
+  }
+
+  /** Everything on a topic now, in order per partition. */
+  <V> List<V> readAll(Topic<String, V> t) {
+    Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.GROUP_ID_CONFIG, "feed-" + UUID.randomUUID(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+        "earliest");
+    List<V> out = new ArrayList<>();
+    try (var c = new KafkaConsumer<>(cfg, t.keySerde().deserializer(), t.valueSerde().deserializer())) {
+      List<TopicPartition> parts = c.partitionsFor(t.name()).stream()
+          .map(p -> new TopicPartition(t.name(), p.partition())).toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = c.endOffsets(parts);
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+        c.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    feedback.close();
+    features.close();
+  }
+}
