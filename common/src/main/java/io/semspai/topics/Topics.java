@@ -43,6 +43,7 @@ public final class Topics {
   private final Topic<String, DeadLetter> deadLetters;
   private final Topic<String, Feedback> feedback;
   private final Topic<String, FeatureVector> features;
+  private final Topic<String, FeatureVector> derivativeFeatures;
   private final Topic<String, ModelRelease> modelReleases;
 
   public Topics(String prefix, SchemaRegistryClient registry) {
@@ -71,6 +72,10 @@ public final class Topics {
     this.feedback = topic("feedback", registry, Feedback.class, partitions, ENVELOPE_BYTES,
         TopicConfig.CLEANUP_POLICY_DELETE, LONG_RETENTION_MS, Compatibility.BACKWARD);
     this.features = topic("features", registry, FeatureVector.class, partitions, 256 << 10,
+        TopicConfig.CLEANUP_POLICY_COMPACT, LONG_RETENTION_MS, Compatibility.FULL);
+    // Derivative copies' features get a topic of their own, so the features topic keeps meaning "an image's own
+    // features" for every reader, including trainers that predate augmentation.
+    this.derivativeFeatures = topic("derivative-features", registry, FeatureVector.class, partitions, 256 << 10,
         TopicConfig.CLEANUP_POLICY_COMPACT, LONG_RETENTION_MS, Compatibility.FULL);
     // One partition keeps releases in order: a PROMOTED must never overtake the CANDIDATE it follows.
     this.modelReleases = topic("model-releases", registry, ModelRelease.class, 1, 1 << 20,
@@ -132,12 +137,20 @@ public final class Topics {
     return features;
   }
 
+  /**
+   * Features of derivative copies (JPEG, rescale, blur, crop) the trainer computes for augmentation and the perturbed
+   * holdout; key {@link #featureKey(String, String, String)}, {@code FeatureVector.variant} set.
+   */
+  public Topic<String, FeatureVector> derivativeFeatures() {
+    return derivativeFeatures;
+  }
+
   public Topic<String, ModelRelease> modelReleases() {
     return modelReleases;
   }
 
   public List<Topic<String, ?>> all() {
-    return List.of(imageEvents, verdicts, deadLetters, feedback, features, modelReleases);
+    return List.of(imageEvents, verdicts, deadLetters, feedback, features, derivativeFeatures, modelReleases);
   }
 
   /** Key of the features topic: one entry per image and backbone pair, so compaction keeps the latest. */
@@ -146,8 +159,8 @@ public final class Topics {
   }
 
   /**
-   * Key of a derivative copy's features ({@code variant} names the perturbation, e.g. {@code jpeg=73}): its own
-   * entry beside the image's, so compaction never replaces the image's features with a copy's. Null: the image.
+   * Key of a derivative copy's features in {@link #derivativeFeatures()} ({@code variant} names the perturbation, e.g.
+   * {@code jpeg=73}): one entry per copy, so compaction keeps every copy. Null: the image's own key.
    */
   public static String featureKey(String sha256, String backboneSha256, String variant) {
     return variant == null ? featureKey(sha256, backboneSha256) : featureKey(sha256, backboneSha256) + "|" + variant;

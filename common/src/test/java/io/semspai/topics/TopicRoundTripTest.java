@@ -59,7 +59,7 @@ class TopicRoundTripTest {
   static void setUp() throws Exception {
     topics = new Topics("rt" + UUID.randomUUID().toString().substring(0, 8) + ".", registry);
     admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
-    assertEquals(6, TopicSetup.createMissing(admin, topics.all()).size());
+    assertEquals(7, TopicSetup.createMissing(admin, topics.all()).size());
     assertEquals(0, TopicSetup.createMissing(admin, topics.all()).size(), "creating again is a no-op");
     TopicSetup.registerSchemas(registry, topics.all());
   }
@@ -97,9 +97,11 @@ class TopicRoundTripTest {
     assertEquals(Integer.toString(topics.imageEvents().maxMessageBytes() + 4096),
         cfg.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value());
     assertEquals(Long.toString(Duration.ofDays(7).toMillis()), cfg.get(TopicConfig.RETENTION_MS_CONFIG).value());
-    var feat = new ConfigResource(ConfigResource.Type.TOPIC, topics.features().name());
-    assertEquals("compact", admin.describeConfigs(List.of(feat)).all().get().get(feat)
-        .get(TopicConfig.CLEANUP_POLICY_CONFIG).value());
+    for (Topic<String, ?> compacted : List.of(topics.features(), topics.derivativeFeatures())) {
+      var feat = new ConfigResource(ConfigResource.Type.TOPIC, compacted.name());
+      assertEquals("compact", admin.describeConfigs(List.of(feat)).all().get().get(feat)
+          .get(TopicConfig.CLEANUP_POLICY_CONFIG).value(), compacted.name());
+    }
     assertEquals(1, admin.describeTopics(List.of(topics.modelReleases().name())).allTopicNames().get()
         .get(topics.modelReleases().name()).partitions().size(), "releases stay ordered on one partition");
   }

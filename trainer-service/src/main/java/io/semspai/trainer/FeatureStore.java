@@ -16,43 +16,58 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * Frozen backbone features, durable in the compacted features topic and held here in memory for one backbone: an
- * image's own (key {@code sha256:backbone}, what detectors publish) and its derivative copies' (key
- * {@code sha256:backbone|variant}, computed by the trainer for augmentation and the perturbed holdout). Rebuilt from
- * the topic on start, so a restart recomputes nothing; features the trainer computes itself are published there
- * first. Memory: (D + S) floats per image or copy, about 17 KB for the full model.
+ * Frozen backbone features, durable in two compacted topics and held here in memory for one backbone: an image's
+ * own in the features topic (key {@code sha256:backbone}, what detectors publish) and its derivative copies' in the
+ * derivative-features topic (key {@code sha256:backbone|variant}, computed by the trainer for augmentation and the
+ * perturbed holdout). Rebuilt from both on start, so a restart recomputes nothing; features the trainer computes
+ * itself are published there first. Memory: (D + S) floats per image or copy, about 17 KB for the full model.
  */
 public final class FeatureStore implements AutoCloseable {
   /** One image's features. */
   public record Features(float[] spectral, float[] semantic) {}
 
-  private final Topic<String, FeatureVector> topic;
+  private final Topic<String, FeatureVector> images;
+  private final Topic<String, FeatureVector> derivatives;
   private final String backbone;
-  private final TopicTail<FeatureVector> tail;
+  private final TopicTail<FeatureVector> imageTail;
+  private final TopicTail<FeatureVector> derivativeTail;
   private final KafkaProducer<String, FeatureVector> producer;
   private final Map<Key, Features> byKey = new HashMap<>();
 
   /** An image ({@code variant} null) or one of its derivative copies. */
   private record Key(String sha256, String variant) {}
 
-  public FeatureStore(String bootstrap, Topic<String, FeatureVector> topic, String backbone) {
-    this.topic = topic;
+  /**
+   * @param images the features topic: an image's own features, as detectors publish them
+   * @param derivatives the derivative-features topic: copies' features, which only the trainer writes
+   */
+  public FeatureStore(String bootstrap, Topic<String, FeatureVector> images, Topic<String, FeatureVector> derivatives,
+      String backbone) {
+    this.images = images;
+    this.derivatives = derivatives;
     this.backbone = backbone;
-    this.tail = new TopicTail<>(bootstrap, topic);
+    this.imageTail = new TopicTail<>(bootstrap, images);
+    this.derivativeTail = new TopicTail<>(bootstrap, derivatives);
     this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
-        topic.keySerde().serializer(), topic.valueSerde().serializer());
+        images.keySerde().serializer(), images.valueSerde().serializer());
   }
 
   /** Reads what was published since the last call (the detector publishes features of every OK image). */
   public int catchUp() {
-    return tail.catchUp(r -> {
-      FeatureVector v = r.value();
-      if (v != null && backbone.equals(v.getBackboneSha256())) {
-        byKey.put(new Key(v.getSha256(), v.getVariant()), new Features(floats(v.getSpectral()),
-            floats(v.getSemantic())));
-      }
-    });
+    return imageTail.catchUp(r -> keep(r.value(), false)) + derivativeTail.catchUp(r -> keep(r.value(), true));
+  }
+
+  private void keep(FeatureVector v, boolean derivativeTopic) {
+    if (v == null || !backbone.equals(v.getBackboneSha256())) {
+      return;
+    }
+    // A record counts only where it belongs: image features without a variant, copies with one in their own
+    // topic. A copy's features never stand in for the image's own.
+    if (derivativeTopic != (v.getVariant() != null)) {
+      return;
+    }
+    byKey.put(new Key(v.getSha256(), v.getVariant()), new Features(floats(v.getSpectral()), floats(v.getSemantic())));
   }
 
   /** An image's own features. */
@@ -71,7 +86,8 @@ public final class FeatureStore implements AutoCloseable {
         .setSpectral(list(f.spectral())).setSemantic(list(f.semantic())).setSpaiInputPolicy(inputPolicy)
         .setModelVersion(modelVersion).setCreatedAt(Instant.now()).build();
     try {
-      producer.send(new ProducerRecord<>(topic.name(), Topics.featureKey(sha256, backbone, variant), v)).get();
+      String topic = variant == null ? images.name() : derivatives.name();
+      producer.send(new ProducerRecord<>(topic, Topics.featureKey(sha256, backbone, variant), v)).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
@@ -107,7 +123,8 @@ public final class FeatureStore implements AutoCloseable {
 
   @Override
   public void close() {
-    tail.close();
+    imageTail.close();
+    derivativeTail.close();
     producer.close();
   }
 }

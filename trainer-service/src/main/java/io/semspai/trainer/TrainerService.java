@@ -117,7 +117,7 @@ public final class TrainerService implements AutoCloseable {
     this.backbone = backboneKey;
     this.book = new LabelBook(o.maxPerLabeler(), o.userReportsNeedCorroboration());
     this.feedback = new FeedbackLog(o.bootstrap(), topics.feedback(), book, weights);
-    this.features = new FeatureStore(o.bootstrap(), topics.features(), backboneKey);
+    this.features = new FeatureStore(o.bootstrap(), topics.features(), topics.derivativeFeatures(), backboneKey);
     this.verdicts = new TopicTail<>(o.bootstrap(), topics.verdicts());
     this.releases = new ReleaseLog(o.bootstrap(), topics.modelReleases());
   }
