@@ -23,10 +23,10 @@ final class Bundles {
     }
   }
 
-  static SemSpaiModel load(Path dir, SemSpaiModel.Mode mode) {
+  static SemSpaiModel load(Path dir, SemSpaiModel.Mode mode, io.semspai.nn.Placement placement) {
     ModelBundle b = open(dir);
     try {
-      return SemSpaiModel.load(b, mode);
+      return SemSpaiModel.load(b, mode, placement);
     } catch (BundleException e) {
       throw new UserError(e.getMessage());
     }

@@ -21,6 +21,7 @@ import io.semspai.image.IntakeException;
 import io.semspai.image.IntakePolicy;
 import io.semspai.image.IntakeReason;
 import io.semspai.image.LoadedImage;
+import io.semspai.nn.Placement;
 import io.semspai.trainer.Derivatives;
 import io.semspai.trainer.FeatureExtractor;
 import io.semspai.trainer.HeadComparison;
@@ -70,12 +71,16 @@ import picocli.CommandLine.Option;
         "CSV columns: image (path relative to --csv-root or the CSV's folder, or an http(s) URL), class (0 real, "
             + "1 AI), split (train, val, test). Holdout: the test rows; without any, images whose sha256 is 0 "
             + "mod 5. Validation: the val rows; without any, a seeded fifth of each class of train. Exit code 0 "
-            + "when the challenger is promoted, 3 when it is rejected."})
+            + "when the challenger is promoted, 3 when it is rejected.",
+        "--device and --precision place the backbones that compute the features; the head itself always trains "
+            + "and is judged on the CPU in fp32 (a few thousand parameters on cached features)."})
 public final class TrainHeadCommand implements Callable<Integer> {
   /** Exit code of a run whose challenger the gate rejected. */
   public static final int REJECTED = 3;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @CommandLine.Mixin DeviceOptions deviceOptions;
 
   @Option(names = "--model", required = true, description = "Full Sem-SPAI bundle (fusion mode): its backbones "
       + "compute the features and its head is the champion.")
@@ -156,12 +161,13 @@ public final class TrainHeadCommand implements Callable<Integer> {
     if (out != null && Files.exists(out)) {
       throw new UserError("--out " + out + " already exists; choose a new folder");
     }
+    Placement placement = deviceOptions.placement();
     HeadTrainer.Options options = options();
     PromotionGate.Rules rules = rules();
     List<Dataset> datasets = readCsvs(err);
     Derivatives derivatives = augment ? Derivatives.of(k, seed) : Derivatives.NONE;
 
-    SemSpaiModel m = Bundles.load(model, SemSpaiModel.Mode.FUSION);
+    SemSpaiModel m = Bundles.load(model, SemSpaiModel.Mode.FUSION, placement);
     SemSpaiModel championModel = m;
     if (head != null) {
       try {
@@ -193,8 +199,9 @@ public final class TrainHeadCommand implements Callable<Integer> {
         total += role(r, d.hasSplit()) != null || !r.isValid() ? 1 : 0;
       }
     }
+    err.println("features on " + placement.describe() + " (SPAI's FFT in fp32); the head trains on the CPU in fp32");
     try (InferenceEngine engine = new InferenceEngine(championModel, InferenceEngine.Options.defaults(
-        championModel.bytesPerPatch()), new SimpleMeterRegistry());
+        championModel.bytesPerPatch(), placement, 0), new SimpleMeterRegistry());
         ImageIntake intake = new ImageIntake(policy);
         ProgressBar bar = progressBar(err, total)) {
       FeatureExtractor fx = new FeatureExtractor(engine);

@@ -198,4 +198,25 @@ class TrainHeadCommandTest {
     assertEquals(2, r.exit(), r.out() + r.err());
     assertTrue(r.err().contains("cannot train: training needs real and AI images"), r.err());
   }
+
+  /** The engine's placement options, parsed before any image is read or anything written; the head stays CPU fp32. */
+  @Test
+  void badDeviceOrPrecisionIsAOneLineUserErrorBeforeAnyWork() throws IOException {
+    Path csv = csv(tmp, 4, true, false);
+    Path out = tmp.resolve("never");
+    for (String[] opt : List.of(new String[] {"--precision", "bf16"}, new String[] {"--device", "tpu0"},
+        new String[] {"--device", "gpu999"})) {
+      Run r = run("train-head", "--model", bundle.toString(), "--csv", csv.toString(), "--out", out.toString(),
+          opt[0], opt[1]);
+      assertEquals(2, r.exit(), r.out() + r.err());
+      String line = r.err().strip();
+      assertFalse(line.contains("\n"), "one line: " + line);
+      assertTrue(line.contains(opt[0] + (opt[1].equals("tpu0") ? " 'tpu0' must be cpu, gpu or gpuN" : " " + opt[1])),
+          line);
+      assertTrue(r.out().isEmpty() && !Files.exists(out), "nothing computed or written: " + r.out());
+    }
+    String help = run("train-head", "--help").out().replaceAll("\\s+", " ");
+    assertTrue(help.contains("--device") && help.contains("the head itself always trains and is judged on the CPU in "
+        + "fp32"), help);
+  }
 }

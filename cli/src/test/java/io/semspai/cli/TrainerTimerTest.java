@@ -4,12 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.semspai.avro.LabelerKind;
 import io.semspai.avro.ModelRelease;
 import io.semspai.avro.ReleaseStatus;
-import io.semspai.bundle.ModelBundle;
 import io.semspai.config.Settings;
-import io.semspai.engine.ServingModels;
 import io.semspai.fusion.SemSpaiBundles;
 import io.semspai.testing.EmbeddedKafka;
 import io.semspai.testing.TestRegistry;
@@ -24,8 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,8 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainerTimerTest {
   private static final EmbeddedKafka kafka = EmbeddedKafka.shared();
   private static final Duration T = Duration.ofSeconds(2);
-  private static final Pattern TRAINED_ON = Pattern.compile("trained on (\\d+) images \\+ (\\d+) derivative copies, "
-      + "holdout (\\d+) \\+ (\\d+) perturbed");
   @TempDir Path dir;
 
   @Test
@@ -47,11 +40,7 @@ class TrainerTimerTest {
     String prefix = "timer" + UUID.randomUUID().toString().substring(0, 6) + ".";
     Path bundle = SemSpaiBundles.writeRandom(dir.resolve("base"), SemSpaiBundles.Preset.named("tiny"), 7, "semspai",
         "1.0.0", "native");
-    ServingModels.Serving serving = ServingModels.open(ModelBundle.open(bundle));
-    String backbone = serving.backboneSha256();
-    int spectralDim = serving.model().headConfig().spectralDim();
-    int semanticDim = serving.model().headConfig().semanticDim();
-    serving.model().close();
+    LabelFeed.Backbone backbone = LabelFeed.Backbone.of(bundle);
     Map<String, String> cfg = LabelFeed.trainerSettings(kafka.bootstrapServers(), prefix, bundle,
         dir.resolve("store"));
     cfg.put("trainer.retrain-every", "2s");
@@ -64,7 +53,7 @@ class TrainerTimerTest {
         topics)) {
       TrainerService trainer = app.start();
       // Images 1..10: the holdout (multiples of 5) has one image per class, below the minimum of 3.
-      publish(feed, 1, 10, backbone, spectralDim, semanticDim);
+      feed.trusted(1, 10, backbone);
       assertTrue(waitFor(() -> trainer.retrains() >= 1, T.multipliedBy(5)), "the timer fired on 10 labels, N is 1M");
       Thread.sleep(T.plusSeconds(1).toMillis()); // in case a label came just after that retrain started
       long declined = trainer.retrains();
@@ -73,7 +62,7 @@ class TrainerTimerTest {
       assertTrue(feed.releases().isEmpty(), "below the per-class minimum nothing is trained or published");
 
       // Images 11..40: 4 holdout images per class; the next tick of the timer trains and publishes.
-      publish(feed, 11, 30, backbone, spectralDim, semanticDim);
+      feed.trusted(11, 30, backbone);
       assertTrue(waitFor(() -> feed.releases().size() == 2, T.multipliedBy(10)), "one retrain's pair of releases");
       assertEquals(declined + 1, trainer.retrains());
 
@@ -82,7 +71,7 @@ class TrainerTimerTest {
       long end = System.nanoTime() + T.multipliedBy(5).toNanos();
       while (System.nanoTime() < end) {
         total++;
-        publish(feed, total, 1, backbone, spectralDim, semanticDim);
+        feed.trusted(total, 1, backbone);
         Thread.sleep(400);
       }
       int labels = total;
@@ -108,7 +97,7 @@ class TrainerTimerTest {
         if (i > 0) {
           assertFalse(candidate.getCreatedAt().isBefore(rel.get(i - 1).getCreatedAt()), "retrains never overlap");
         }
-        int saw = saw(candidate);
+        int saw = LabelFeed.saw(candidate);
         assertTrue(saw >= seen, "each retrain sees at least the labels the one before saw: " + saw + " < " + seen);
         seen = saw;
       }
@@ -116,29 +105,10 @@ class TrainerTimerTest {
     }
   }
 
-  /** Images {@code from .. from+n-1}: detector-like features first, then a trusted label (AI when odd). */
-  private static void publish(LabelFeed feed, int from, int n, String backbone, int spectralDim, int semanticDim) {
-    for (int i = from; i < from + n; i++) {
-      feed.features(LabelFeed.sha(i), i % 2 == 1, backbone, spectralDim, semanticDim, i);
-    }
-    feed.flush();
-    for (int i = from; i < from + n; i++) {
-      feed.label(LabelFeed.sha(i), i % 2 == 1, LabelerKind.TRUSTED_DATASET, "dataset", null);
-    }
-    feed.flush();
-  }
-
-  /** Images a CANDIDATE was trained and judged on: training plus holdout, from its first reason. */
-  private static int saw(ModelRelease candidate) {
-    Matcher m = TRAINED_ON.matcher(candidate.getReasons().get(0));
-    assertTrue(m.find(), candidate.getReasons().toString());
-    return Integer.parseInt(m.group(1)) + Integer.parseInt(m.group(3));
-  }
-
   private static int lastCandidateSaw(List<ModelRelease> rel) {
     for (int i = rel.size() - 1; i >= 0; i--) {
       if (rel.get(i).getStatus() == ReleaseStatus.CANDIDATE) {
-        return saw(rel.get(i));
+        return LabelFeed.saw(rel.get(i));
       }
     }
     return -1;

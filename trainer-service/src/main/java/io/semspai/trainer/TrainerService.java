@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class TrainerService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TrainerService.class);
+  private static final String STOPPED = "stopped: the trainer is closing; nothing was written to the store or "
+      + "published, and the labels stay on the feedback topic for the next retrain";
 
   /**
    * @param retrainAfter new labels that trigger a retrain
@@ -76,7 +78,14 @@ public final class TrainerService implements AutoCloseable {
    *     images), e.g. {@code FILE_NOT_FOUND → 2}
    */
   public record Outcome(String version, boolean promoted, List<String> reasons, String table, int trainImages,
-      int holdoutImages, int trainCopies, int perturbedImages, Map<String, Integer> unavailable) {}
+      int holdoutImages, int trainCopies, int perturbedImages, Map<String, Integer> unavailable) {
+    /** A retrain that published nothing, and why; {@code sets} as far as they were assembled (null: not at all). */
+    static Outcome nothing(String why, Sets sets) {
+      return sets == null ? new Outcome(null, false, List.of(why), "", 0, 0, 0, 0, Map.of())
+          : new Outcome(null, false, List.of(why), "", sets.trainImages(), sets.holdout.size(),
+              sets.train.size() - sets.trainImages(), sets.perturbed.size(), sets.unavailable);
+    }
+  }
 
   private final Options o;
   private final Topics topics;
@@ -97,6 +106,9 @@ public final class TrainerService implements AutoCloseable {
   private final AtomicLong retrains = new AtomicLong();
   private Thread loop;
   private volatile boolean running;
+  /** Set by {@link #close}: a retrain in flight stops before its release, none starts. */
+  private volatile boolean closing;
+  private volatile HeadTrainer.Listener progress;
 
   public TrainerService(Options o, Topics topics, ImageIntake intake, InferenceEngine engine, SemSpaiModel base,
       String backboneKey) {
@@ -159,6 +171,9 @@ public final class TrainerService implements AutoCloseable {
    * loop calls it every half second. Kafka consumers are single-threaded, hence sync.
    */
   public synchronized Optional<Outcome> tick() throws IOException {
+    if (closing) {
+      return Optional.empty();
+    }
     catchUp();
     RetrainTrigger.Reason why = trigger.due(feedback.total());
     if (why == null) {
@@ -179,24 +194,71 @@ public final class TrainerService implements AutoCloseable {
     });
   }
 
-  /** One retrain from the labels known now; publishes CANDIDATE and then PROMOTED or REJECTED. */
+  /**
+   * One retrain from the labels known now; publishes CANDIDATE and then PROMOTED or REJECTED. When the service is
+   * closed meanwhile it stops at the next image or epoch, or before its release if training is done, and returns
+   * an outcome without a version: nothing was written to the store or published.
+   */
   public synchronized Outcome retrain() throws IOException {
+    if (closing) {
+      return Outcome.nothing(STOPPED, null);
+    }
     catchUp();
     trigger.reset(feedback.total());
     retrains.incrementAndGet();
-    Sets sets = assemble();
-    String problem = enough(sets.train, "training") != null ? enough(sets.train, "training")
-        : enough(sets.holdout, "holdout");
-    if (problem != null) {
-      log.info("no retrain yet: {} (images without features: {})", problem, sets.unavailable);
-      return new Outcome(null, false, List.of(problem), "", sets.trainImages(), sets.holdout.size(),
-          sets.train.size() - sets.trainImages(), sets.perturbed.size(), sets.unavailable);
+    Sets sets = null;
+    try {
+      sets = assemble();
+      String problem = enough(sets.train, "training") != null ? enough(sets.train, "training")
+          : enough(sets.holdout, "holdout");
+      if (problem != null) {
+        log.info("no retrain yet: {} (images without features: {})", problem, sets.unavailable);
+        return Outcome.nothing(problem, sets);
+      }
+      return trainAndRelease(sets);
+    } catch (Stopped e) {
+      log.info("retrain stopped: {}", STOPPED);
+      return Outcome.nothing(STOPPED, sets);
     }
+  }
+
+  /** Thrown where a retrain notices {@link #closing}, before anything of its release exists. */
+  private static final class Stopped extends RuntimeException {
+    Stopped() {
+      super(STOPPED, null, false, false);
+    }
+  }
+
+  private void stopIfClosing() {
+    if (closing) {
+      throw new Stopped();
+    }
+  }
+
+  /**
+   * Told after every epoch of a retrain's training, on the retrain's thread (progress reporting; tests use it to act
+   * while training is under way). Null: nobody.
+   */
+  public void onEpoch(HeadTrainer.Listener listener) {
+    this.progress = listener;
+  }
+
+  private Outcome trainAndRelease(Sets sets) throws IOException {
     ReleaseHistory history = releases.history(o.modelName());
     Champion champion = champion(history);
-    TrainingResult result = HeadTrainer.train(champion.state(), base.headConfig(), sets.train, o.training());
+    TrainingResult result = HeadTrainer.train(champion.state(), base.headConfig(), sets.train, o.training(),
+        stats -> {
+          HeadTrainer.Listener l = progress;
+          if (l != null) {
+            l.epoch(stats);
+          }
+          stopIfClosing();
+        });
     HeadComparison cmp = HeadComparison.run(base.headConfig(), champion.state(), champion.balancedTHigh(), result,
         sets.holdout, sets.perturbed, o.gate());
+    stopIfClosing();
+    // From here on the release is written and both events are published whatever close() does: close() waits for
+    // this method, so a CANDIDATE never goes out without its verdict (interrupting here could cut between the two).
     String version = unusedVersion(champion.version(), history);
     String holdoutVersion = Holdout.version(sets.holdout.stream().map(TrainingExample::key).toList());
     Path archive = writeRelease(version, champion.version(), result, cmp, holdoutVersion);
@@ -245,6 +307,7 @@ public final class TrainerService implements AutoCloseable {
     List<TrainingExample> perturbed = new ArrayList<>();
     Map<String, Integer> unavailable = new TreeMap<>();
     for (LabelBook.Resolved r : book.resolveAll().labels()) {
+      stopIfClosing(); // fetching and running images through the engine can take long
       boolean inHoldout = Holdout.isHoldout(r.sha256(), r.strongestKind());
       List<Derivatives.Copy> copies = derivatives == null ? List.of() : derivatives.of(r.sha256(), inHoldout);
       String why = ensureFeatures(r.sha256(), copies);
@@ -433,9 +496,18 @@ public final class TrainerService implements AutoCloseable {
     return retrains.get();
   }
 
+  /**
+   * Stops the service. A retrain in flight stops at its next image or epoch and publishes nothing; one already
+   * writing its release finishes it (both events), so the release topic never holds half a pair. Only then is the
+   * loop interrupted, which is safe once no retrain runs.
+   */
   @Override
   public void close() {
+    closing = true;
     running = false;
+    synchronized (this) {
+      log.debug("trainer closing; no retrain in flight");
+    }
     if (loop != null) {
       loop.interrupt();
       try {
