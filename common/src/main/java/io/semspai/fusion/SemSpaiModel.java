@@ -104,17 +104,20 @@ public final class SemSpaiModel implements BatchModel {
   private final Mode mode;
   private final FusionHead head;
   private final NDManager headWeights;
+  /** The head's weights as stored (float32), kept when the head runs in reduced precision; else null. */
+  private final java.util.Map<String, float[]> headMaster;
   private final ThresholdProfiles thresholds;
   private final String name;
   private final String version;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private SemSpaiModel(Backbones backbones, Mode mode, FusionHead head, NDManager headWeights,
-      ThresholdProfiles thresholds, String name, String version) {
+      java.util.Map<String, float[]> headMaster, ThresholdProfiles thresholds, String name, String version) {
     this.backbones = backbones;
     this.mode = mode;
     this.head = head;
     this.headWeights = headWeights;
+    this.headMaster = headMaster;
     this.thresholds = thresholds;
     this.name = name;
     this.version = version;
@@ -167,17 +170,19 @@ public final class SemSpaiModel implements BatchModel {
     NDManager headManager = null;
     try {
       FusionHead head = null;
+      java.util.Map<String, float[]> master = null;
       if (mode == Mode.FUSION) {
         convnext = ConvNextModel.load(bundle, placement);
         FusionConfig hc = HeadBundle.config(bundle);
         checkFits(bundle.dir(), HeadBundle.COMPONENT, hc, spai.config(), convnext.config());
         headManager = placement.newManager();
         head = HeadBundle.loadComponent(bundle, hc, headManager, placement);
+        master = storedHeadState(bundle, hc, placement);
       }
       BackboneHashes hashes = hasFusion ? new BackboneHashes(m.component(SpaiModel.COMPONENT).sha256(),
           m.component(ConvNextModel.COMPONENT).sha256()) : null;
       ThresholdProfiles t = thresholdsFor(bundle, mode);
-      return new SemSpaiModel(new Backbones(spai, convnext, hashes), mode, head, headManager, t, m.name(),
+      return new SemSpaiModel(new Backbones(spai, convnext, hashes), mode, head, headManager, master, t, m.name(),
           m.version());
     } catch (BundleException | RuntimeException e) {
       spai.close();
@@ -265,9 +270,31 @@ public final class SemSpaiModel implements BatchModel {
     return head == null ? null : head.config();
   }
 
-  /** A copy of the fusion head's weights (the trainer's starting point), or null in spectral mode. */
+  /**
+   * A copy of the fusion head's weights as the bundle stores them, float32 even when the head runs in fp16 (the
+   * trainer's starting point must not be rounded), or null in spectral mode.
+   */
   public java.util.Map<String, float[]> headState() {
-    return head == null ? null : head.state();
+    if (head == null) {
+      return null;
+    }
+    if (headMaster == null) {
+      return head.state();
+    }
+    java.util.Map<String, float[]> copy = new java.util.LinkedHashMap<>();
+    headMaster.forEach((k, v) -> copy.put(k, v.clone()));
+    return copy;
+  }
+
+  /** The head's stored float32 weights when {@code placement} runs it in reduced precision; null in float32. */
+  private static java.util.Map<String, float[]> storedHeadState(ModelBundle bundle, FusionConfig cfg,
+      Placement placement) throws BundleException {
+    if (placement.precision() == Placement.Precision.FP32) {
+      return null;
+    }
+    try (NDManager cpu = NDManager.newBaseManager(ai.djl.Device.cpu())) {
+      return HeadBundle.loadComponent(bundle, cfg, cpu, null).state();
+    }
   }
 
   @Override
@@ -403,8 +430,9 @@ public final class SemSpaiModel implements BatchModel {
     NDManager hm = placement.newManager();
     try {
       FusionHead h = headBundle.loadHead(hm, placement);
-      return new SemSpaiModel(backbones.retain(), Mode.FUSION, h, hm, headBundle.thresholds(), headBundle.name(),
-          headBundle.version());
+      java.util.Map<String, float[]> master = storedHeadState(headBundle.bundle(), headBundle.config(), placement);
+      return new SemSpaiModel(backbones.retain(), Mode.FUSION, h, hm, master, headBundle.thresholds(),
+          headBundle.name(), headBundle.version());
     } catch (BundleException | RuntimeException e) {
       hm.close();
       throw e;

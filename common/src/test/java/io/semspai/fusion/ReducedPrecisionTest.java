@@ -1,16 +1,19 @@
 package io.semspai.fusion;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.semspai.bundle.ModelBundle;
+import io.semspai.checkpoint.HalfFloat;
 import io.semspai.engine.ModelOutput;
 import io.semspai.image.RgbImage;
 import io.semspai.nn.Placement;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,6 +74,28 @@ class ReducedPrecisionTest {
     assertTrue(worstSpectralFeature < 1e-2, "spectral feature off by " + worstSpectralFeature);
     assertTrue(worstSemanticFeature < 1e-2, "semantic feature off by " + worstSemanticFeature);
     assertTrue(worstAttention < 5e-3, "attention off by " + worstAttention);
+  }
+
+  @Test
+  void theHeadStateATrainerStartsFromIsTheStoredFloat32NotTheHalfCopy() throws Exception {
+    Placement half = new Placement(Device.cpu(), Placement.Precision.FP16);
+    try (SemSpaiModel full = SemSpaiModel.load(bundle, SemSpaiModel.Mode.FUSION, Placement.CPU);
+        SemSpaiModel reduced = SemSpaiModel.load(bundle, SemSpaiModel.Mode.FUSION, half)) {
+      Map<String, float[]> stored = full.headState();
+      Map<String, float[]> fromHalf = reduced.headState();
+      assertEquals(stored.keySet(), fromHalf.keySet());
+      boolean anyNotHalfExact = false;
+      for (var e : stored.entrySet()) {
+        assertArrayEquals(e.getValue(), fromHalf.get(e.getKey()), e.getKey());
+        for (float v : e.getValue()) {
+          anyNotHalfExact |= HalfFloat.halfToFloat(HalfFloat.floatToHalf(v)) != v;
+        }
+      }
+      assertTrue(anyNotHalfExact, "the fixture must hold weights fp16 would round, or this test proves nothing");
+      fromHalf.values().iterator().next()[0] += 1; // a copy: the model's own weights stay as they are
+      assertArrayEquals(stored.values().iterator().next(),
+          reduced.headState().values().iterator().next());
+    }
   }
 
   /** ‖a − b‖ / ‖a‖. */
