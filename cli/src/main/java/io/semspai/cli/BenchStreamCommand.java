@@ -12,6 +12,7 @@ import io.semspai.registry.SchemaRegistryClient;
 import io.semspai.stack.LocalStack;
 import io.semspai.stream.DetectorApp;
 import io.semspai.topics.Topics;
+import io.semspai.topics.TopicPublisher;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,9 +28,6 @@ import java.util.concurrent.CompletableFuture;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -96,16 +94,13 @@ public final class BenchStreamCommand implements Callable<Integer> {
         app.start();
         Topics topics = new Topics(prefix, new SchemaRegistryClient(RegistryConfig.of(stack.settings().registryUrl())));
         app.engine().submit(imgs.get(0), "warm-up", 0).get();
-        try (var p = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            stack.settings().bootstrapServers()), topics.imageEvents().keySerde().serializer(),
-            topics.imageEvents().valueSerde().serializer());
+        try (var p = TopicPublisher.of(stack.settings().bootstrapServers(), topics.imageEvents());
              var c = verdictReader(stack.settings().bootstrapServers(), topics)) {
           c.poll(Duration.ofMillis(200));
           long t0 = System.nanoTime();
           for (int i = 0; i < images; i++) {
-            p.send(new ProducerRecord<>(topics.imageEvents().name(), "b" + i, ImageEvent.newBuilder()
-                .setEventId("b" + i).setSourcePlatform("bench").setIngestedAt(Instant.now())
-                .setImage(new ImageReference(files.get(i).toUri().toString())).build()));
+            p.send("b" + i, ImageEvent.newBuilder().setEventId("b" + i).setSourcePlatform("bench")
+                .setIngestedAt(Instant.now()).setImage(new ImageReference(files.get(i).toUri().toString())).build());
           }
           p.flush();
           Map<String, Verdict> seen = new HashMap<>();

@@ -14,6 +14,7 @@ import io.semspai.stack.LocalStack;
 import io.semspai.stream.DetectorApp;
 import io.semspai.topics.Topic;
 import io.semspai.topics.Topics;
+import io.semspai.topics.TopicPublisher;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,9 +32,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
@@ -230,8 +228,7 @@ public final class DemoCommand implements Callable<Integer> {
     try (Stream<Path> s = Files.list(sampleDir)) {
       files = s.filter(Files::isRegularFile).sorted().toList();
     }
-    try (var p = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-        t.keySerde().serializer(), t.valueSerde().serializer())) {
+    try (var p = TopicPublisher.of(bootstrap, t)) {
       int i = 0;
       for (Path f : files) {
         String id = "sample-" + (i++);
@@ -242,7 +239,7 @@ public final class DemoCommand implements Callable<Integer> {
         } else {
           e.setImage(new ImageReference(f.toUri().toString()));
         }
-        p.send(new ProducerRecord<>(t.name(), id, e.build()));
+        p.send(id, e.build());
         names.put(id, f.getFileName().toString());
       }
       byte[] jpeg = Files.readAllBytes(files.stream().filter(f -> f.toString().endsWith(".jpg")).findFirst()
@@ -257,14 +254,12 @@ public final class DemoCommand implements Callable<Integer> {
               ByteBuffer.wrap("<html><body>not an image</body></html>".getBytes()), "image/jpeg"));
           default -> e.setImage(new ImageReference(b[1]));
         }
-        p.send(new ProducerRecord<>(t.name(), b[0], e.build()));
+        p.send(b[0], e.build());
         names.put(b[0], b[1]);
       }
-      p.flush();
     }
-    try (var raw = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-        new StringSerializer(), new ByteArraySerializer())) {
-      raw.send(new ProducerRecord<>(t.name(), "garbage", "{\"not\": \"avro\"}".getBytes())).get();
+    try (var raw = new TopicPublisher<>(bootstrap, t.name(), new StringSerializer(), new ByteArraySerializer())) {
+      raw.send("garbage", "{\"not\": \"avro\"}".getBytes());
     }
     return names;
   }

@@ -10,6 +10,7 @@ import io.semspai.demo.DemoImages;
 import io.semspai.eval.Metrics;
 import io.semspai.topics.Topic;
 import io.semspai.topics.Topics;
+import io.semspai.topics.TopicPublisher;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,9 +23,6 @@ import java.util.UUID;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * The demo's labeled data and its round trips through the topics: images of the two demo classes published as
@@ -45,19 +43,17 @@ final class DemoLoop {
   Map<String, Integer> publishImages(String tag, int seed0, int n, int size) throws Exception {
     Map<String, Integer> truth = new LinkedHashMap<>();
     Topic<String, ImageEvent> t = topics.imageEvents();
-    try (var p = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-        t.keySerde().serializer(), t.valueSerde().serializer())) {
+    try (var p = TopicPublisher.of(bootstrap, t)) {
       for (int i = 0; i < n; i++) {
         boolean ai = i % 2 == 1;
         String id = tag + i;
         Path f = images.resolve(id + ".png");
         ImageIO.write(io.semspai.perturb.Pixels.toBufferedImage(DemoImages.generate(ai ? DemoImages.Kind.UPSAMPLED
             : DemoImages.Kind.CAMERA, size, size, seed0 + i)), "png", f.toFile());
-        p.send(new ProducerRecord<>(t.name(), id, ImageEvent.newBuilder().setEventId(id).setSourcePlatform("demo")
-            .setIngestedAt(Instant.now()).setImage(new ImageReference(f.toUri().toString())).build()));
+        p.send(id, ImageEvent.newBuilder().setEventId(id).setSourcePlatform("demo")
+            .setIngestedAt(Instant.now()).setImage(new ImageReference(f.toUri().toString())).build());
         truth.put(id, ai ? 1 : 0);
       }
-      p.flush();
     }
     return truth;
   }
@@ -65,8 +61,7 @@ final class DemoLoop {
   /** Trusted-dataset labels for the images behind these verdicts. */
   void publishFeedback(Map<String, Verdict> verdicts, Map<String, Integer> truth) {
     Topic<String, Feedback> t = topics.feedback();
-    try (var p = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-        t.keySerde().serializer(), t.valueSerde().serializer())) {
+    try (var p = TopicPublisher.of(bootstrap, t)) {
       for (var e : verdicts.entrySet()) {
         if (e.getValue().getSha256() == null) {
           continue; // the image was never fetched (ERROR verdict): there is nothing to label
@@ -75,9 +70,8 @@ final class DemoLoop {
             .setImageUri(images.resolve(e.getKey() + ".png").toUri().toString()).setSourcePlatform("demo")
             .setLabel(truth.get(e.getKey()) == 1 ? FeedbackLabel.AI : FeedbackLabel.REAL).setLabelerId("demo-dataset")
             .setLabelerKind(LabelerKind.TRUSTED_DATASET).setLabeledAt(Instant.now()).build();
-        p.send(new ProducerRecord<>(t.name(), f.getSha256(), f));
+        p.send(f.getSha256(), f);
       }
-      p.flush();
     }
   }
 

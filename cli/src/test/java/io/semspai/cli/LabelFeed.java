@@ -8,6 +8,7 @@ import io.semspai.avro.ModelRelease;
 import io.semspai.bundle.ModelBundle;
 import io.semspai.engine.ServingModels;
 import io.semspai.topics.Topic;
+import io.semspai.topics.TopicPublisher;
 import io.semspai.topics.TopicSetup;
 import io.semspai.topics.Topics;
 import io.semspai.testing.TestRegistry;
@@ -25,9 +26,6 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 
 /** Labels and features written straight to the topics, the way moderators and detectors would, for trainer tests. */
@@ -36,8 +34,8 @@ final class LabelFeed implements AutoCloseable {
       + "holdout (\\d+) \\+ (\\d+) perturbed");
   private final String bootstrap;
   private final Topics topics;
-  private final KafkaProducer<String, Feedback> feedback;
-  private final KafkaProducer<String, FeatureVector> features;
+  private final TopicPublisher<String, Feedback> feedback;
+  private final TopicPublisher<String, FeatureVector> features;
 
   /** Creates the topics first (as a service's start does), so labels can precede any service. */
   LabelFeed(String bootstrap, Topics topics) throws Exception {
@@ -46,15 +44,9 @@ final class LabelFeed implements AutoCloseable {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
       TopicSetup.createMissing(admin, topics.all());
     }
-    // One request in flight: on a partition created a moment ago, a first request refused (not yet leader) and a
-    // second accepted leave the retried first one rejected as out of order until delivery.timeout.ms, and its
-    // records lost (KAFKA-15591, not fixed in the 4.4 broker these tests run).
-    Map<String, Object> cfg = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
-    this.feedback = new KafkaProducer<>(cfg, topics.feedback().keySerde().serializer(),
-        topics.feedback().valueSerde().serializer());
-    this.features = new KafkaProducer<>(cfg, topics.features().keySerde().serializer(),
-        topics.features().valueSerde().serializer());
+    // TopicPublisher keeps one request in flight: these topics were created a moment ago (KAFKA-15591).
+    this.feedback = TopicPublisher.of(bootstrap, topics.feedback());
+    this.features = TopicPublisher.of(bootstrap, topics.features());
   }
 
   /**
@@ -80,9 +72,9 @@ final class LabelFeed implements AutoCloseable {
 
   /** One label (sent on {@link #flush}); {@code imageUri} may be null (then the trainer cannot fetch the image). */
   void label(String sha256, boolean ai, LabelerKind kind, String labeler, String imageUri) {
-    feedback.send(new ProducerRecord<>(topics.feedback().name(), sha256, Feedback.newBuilder().setSha256(sha256)
+    feedback.send(sha256, Feedback.newBuilder().setSha256(sha256)
         .setLabel(ai ? FeedbackLabel.AI : FeedbackLabel.REAL).setLabelerId(labeler).setLabelerKind(kind)
-        .setImageUri(imageUri).setSourcePlatform("demo").setLabeledAt(Instant.now()).build()));
+        .setImageUri(imageUri).setSourcePlatform("demo").setLabeledAt(Instant.now()).build());
   }
 
   /**
@@ -94,7 +86,7 @@ final class LabelFeed implements AutoCloseable {
     FeatureVector v = FeatureVector.newBuilder().setSha256(sha256).setBackboneSha256(backbone)
         .setSpectral(vector(r, spectralDim, ai)).setSemantic(vector(r, semanticDim, ai)).setModelVersion("1.0.0")
         .setCreatedAt(Instant.now()).build();
-    features.send(new ProducerRecord<>(topics.features().name(), Topics.featureKey(sha256, backbone), v));
+    features.send(Topics.featureKey(sha256, backbone), v);
   }
 
   /** The backbone a trainer keys features by, and the feature widths, of a fusion bundle. */
@@ -125,7 +117,7 @@ final class LabelFeed implements AutoCloseable {
     flush();
   }
 
-  /** Waits until everything sent so far is on the topics. */
+  /** Waits until everything sent so far is on the topics; throws if any record was not written. */
   void flush() {
     features.flush();
     feedback.flush();

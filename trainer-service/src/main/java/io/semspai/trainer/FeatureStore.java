@@ -4,6 +4,7 @@ import io.semspai.avro.FeatureVector;
 import io.semspai.topics.Topic;
 import io.semspai.topics.TopicTail;
 import io.semspai.topics.Topics;
+import io.semspai.topics.TopicPublisher;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,7 +13,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
@@ -48,9 +48,8 @@ public final class FeatureStore implements AutoCloseable {
     this.backbone = backbone;
     this.imageTail = new TopicTail<>(bootstrap, images);
     this.derivativeTail = new TopicTail<>(bootstrap, derivatives);
-    this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
-        images.keySerde().serializer(), images.valueSerde().serializer());
+    this.producer = new KafkaProducer<>(TopicPublisher.producerConfig(bootstrap), images.keySerde().serializer(),
+        images.valueSerde().serializer());
   }
 
   /** Reads what was published since the last call (the detector publishes features of every OK image). */

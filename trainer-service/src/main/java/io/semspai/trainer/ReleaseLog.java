@@ -5,12 +5,11 @@ import io.semspai.avro.ReleaseStatus;
 import io.semspai.release.ReleaseHistory;
 import io.semspai.topics.Topic;
 import io.semspai.topics.TopicTail;
+import io.semspai.topics.TopicPublisher;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
@@ -25,9 +24,8 @@ public final class ReleaseLog implements AutoCloseable {
   public ReleaseLog(String bootstrap, Topic<String, ModelRelease> topic) {
     this.bootstrap = bootstrap;
     this.topic = topic;
-    this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
-        topic.keySerde().serializer(), topic.valueSerde().serializer());
+    this.producer = new KafkaProducer<>(TopicPublisher.producerConfig(bootstrap), topic.keySerde().serializer(),
+        topic.valueSerde().serializer());
   }
 
   /** Replays the whole topic (it is small: one event per release decision). */
