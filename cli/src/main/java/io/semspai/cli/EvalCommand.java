@@ -89,10 +89,7 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "OUT.json", description = "Write every result as JSON.")
   Path json;
 
-  @Option(names = "--perturb", paramLabel = "SPEC",
-      description = "Perturb every image before scoring, e.g. jpeg=75,scale=0.5 (kinds: jpeg, webp, blur, noise, "
-          + "scale, crop, rcrop; applied in upstream's order).")
-  String perturb;
+  @picocli.CommandLine.Mixin ScoringOptions scoring;
 
   @Option(names = "--sweep", paramLabel = "KIND=V1,V2,...",
       description = "Evaluate each strength separately on top of --perturb, e.g. --sweep jpeg=95,75,50 --sweep "
@@ -108,14 +105,6 @@ public final class EvalCommand implements Callable<Integer> {
       description = "Write an HTML report (index.html + PNG charts: ROC, histograms, robustness curves).")
   Path report;
 
-  @Option(names = "--seed", defaultValue = "0",
-      description = "Base seed of random perturbations (noise, rcrop); each image's seed derives from it and its "
-          + "image cell (default ${DEFAULT-VALUE}).")
-  long seed;
-
-  @Option(names = "--in-flight", defaultValue = "0", paramLabel = "N",
-      description = "Images loaded or being scored at once (default: twice the engine's batch, 8 to 128).")
-  int inFlight;
 
   /** One CSV and the rows of the selected split. */
   private record Input(Dataset dataset, List<DatasetRow> rows) {}
@@ -123,7 +112,7 @@ public final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     SemSpaiModel.Mode m = InferCommand.parseMode(mode);
-    PerturbationPipeline base = InferCommand.parsePerturb(perturb);
+    PerturbationPipeline base = scoring.pipeline();
     List<SweepPoint> points;
     try {
       points = Sweep.parse(sweeps).points(base);
@@ -133,9 +122,7 @@ public final class EvalCommand implements Callable<Integer> {
     if (derivatives != null && base.isIdentity() && points.isEmpty()) {
       throw new UserError("--write-derivatives needs --perturb or --sweep: there is nothing to derive");
     }
-    if (inFlight < 0) {
-      throw new UserError("--in-flight must be positive, got " + inFlight);
-    }
+    int inFlight = scoring.inFlight();
     checkOutputTargets();
     List<Input> inputs = readInputs();
 
@@ -250,7 +237,7 @@ public final class EvalCommand implements Callable<Integer> {
       root.set("thresholds", thresholdsJson);
       root.put("split", split);
       root.put("perturb", base.spec());
-      root.put("seed", seed);
+      root.put("seed", scoring.seed);
       root.set("results", EvalSummary.toJson(clean));
       if (!points.isEmpty()) {
         root.set("robustness", table.toJson());
@@ -326,7 +313,7 @@ public final class EvalCommand implements Callable<Integer> {
           }
         };
     String label = in.dataset().name() + (pipeline.isIdentity() ? "" : " " + pipeline.spec());
-    List<OfflineScorer.Outcome> outcomes = scorer.score(label, in.rows(), pipeline, seed, listener);
+    List<OfflineScorer.Outcome> outcomes = scorer.score(label, in.rows(), pipeline, scoring.seed, listener);
     if (writer != null) {
       Path csv = writer.finish();
       ObjectNode d = derived.addObject();

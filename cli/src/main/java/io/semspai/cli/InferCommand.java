@@ -73,28 +73,14 @@ public final class InferCommand implements Callable<Integer> {
           + "attention weight.")
   boolean attention;
 
-  @Option(names = "--perturb", paramLabel = "SPEC",
-      description = "Perturb each image before scoring, e.g. jpeg=75,scale=0.5 (kinds: jpeg, webp, blur, noise, "
-          + "scale, crop, rcrop; applied in upstream's order).")
-  String perturb;
-
-  @Option(names = "--seed", defaultValue = "0",
-      description = "Base seed of random perturbations (noise, rcrop); each image's seed derives from it and its "
-          + "image cell (default ${DEFAULT-VALUE}).")
-  long seed;
-
-  @Option(names = "--in-flight", defaultValue = "0", paramLabel = "N",
-      description = "Images loaded or being scored at once (default: twice the engine's batch, 8 to 128).")
-  int inFlight;
+  @picocli.CommandLine.Mixin ScoringOptions scoring;
 
   @Override
   public Integer call() {
     SemSpaiModel.Mode m = parseMode(mode);
     checkTag(tag);
-    PerturbationPipeline pipeline = parsePerturb(perturb);
-    if (inFlight < 0) {
-      throw new UserError("--in-flight must be positive, got " + inFlight);
-    }
+    PerturbationPipeline pipeline = scoring.pipeline();
+    int inFlight = scoring.inFlight();
     Dataset ds = readInput();
     if (ds.rows().isEmpty()) {
       throw new UserError("--input " + input + " holds no rows to score");
@@ -131,7 +117,7 @@ public final class InferCommand implements Callable<Integer> {
             }
           };
       String label = ds.name() + (pipeline.isIdentity() ? "" : " " + pipeline.spec());
-      outcomes = scorer.score(label, ds.rows(), pipeline, seed, listener);
+      outcomes = scorer.score(label, ds.rows(), pipeline, scoring.seed, listener);
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     writeCsv(ds, outcomes, m == SemSpaiModel.Mode.FUSION, csv);
@@ -254,14 +240,6 @@ public final class InferCommand implements Callable<Integer> {
     }
     if (List.of(Dataset.IMAGE, Dataset.CLASS, Dataset.SPLIT, Dataset.SOURCE).contains(tag)) {
       throw new UserError("--tag '" + tag + "' would overwrite the CSV's own '" + tag + "' column; choose another");
-    }
-  }
-
-  static PerturbationPipeline parsePerturb(String spec) {
-    try {
-      return PerturbationPipeline.parse(spec);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--perturb: " + e.getMessage());
     }
   }
 }
