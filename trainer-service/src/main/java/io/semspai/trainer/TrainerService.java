@@ -136,6 +136,7 @@ public final class TrainerService implements AutoCloseable {
 
   /** Replays the topics, then retrains in the background whenever the trigger fires. */
   public synchronized void start() {
+    removeLeftovers(o.modelStore(), STALE_AFTER);
     catchUp();
     trigger.reset(feedback.total());
     running = true;
@@ -468,6 +469,40 @@ public final class TrainerService implements AutoCloseable {
       return "1.0.0";
     }
     return m.group(1) + "." + (Integer.parseInt(m.group(2)) + 1) + ".0";
+  }
+
+  /** How old a staging folder or partial file must be before a start removes it (no release takes this long). */
+  static final Duration STALE_AFTER = Duration.ofHours(1);
+
+  /**
+   * Removes what a killed trainer left half-written in the store: {@code .staging-*} folders and hidden
+   * {@code .partial-} archive files and unpack folders, in the store and its {@code unpacked} folder. Only those older
+   * than {@code staleAfter}, so a second trainer's release in progress is never touched. No release points at them.
+   *
+   * @return how many were removed
+   */
+  static int removeLeftovers(Path store, Duration staleAfter) {
+    int removed = 0;
+    long cutoff = System.currentTimeMillis() - staleAfter.toMillis();
+    for (Path dir : List.of(store, store.resolve("unpacked"))) {
+      if (!Files.isDirectory(dir)) {
+        continue;
+      }
+      try (var entries = Files.list(dir)) {
+        for (Path p : entries.toList()) {
+          String n = p.getFileName().toString();
+          boolean leftover = n.startsWith(".staging-") || (n.startsWith(".") && n.contains(".partial-"));
+          if (leftover && Files.getLastModifiedTime(p).toMillis() < cutoff) {
+            deleteTree(p);
+            log.info("removed {} left half-written by an earlier trainer", p);
+            removed++;
+          }
+        }
+      } catch (IOException e) {
+        log.warn("could not clean up leftovers in {}: {}", dir, e.toString());
+      }
+    }
+    return removed;
   }
 
   private static void deleteTree(Path dir) throws IOException {
