@@ -82,7 +82,10 @@ class TrainerTimerTest {
       List<ModelRelease> rel = feed.releases();
       assertEquals(labels, trainer.labels().images(), "no label lost");
       assertEquals(0, rel.size() % 2, "every CANDIDATE has its verdict: " + statuses(rel));
-      assertTrue(rel.size() >= 8, "the timer retrained several times while labels trickled in: " + statuses(rel));
+      // The first retrain plus at least two more from the timer: a retrain on a loaded CI machine can take longer
+      // than T, so the count in five periods varies; two is what any speed gives.
+      System.out.println("timer soak: " + rel.size() / 2 + " retrains published " + statuses(rel));
+      assertTrue(rel.size() >= 6, "the timer retrained several times while labels trickled in: " + statuses(rel));
       assertEquals(trainer.retrains() - declined, rel.size() / 2, "one pair of releases per retrain that trained");
       Set<String> versions = new HashSet<>();
       int seen = 0;
