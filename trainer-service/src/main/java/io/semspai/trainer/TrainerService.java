@@ -307,11 +307,11 @@ public final class TrainerService implements AutoCloseable {
     List<TrainingExample> holdout = new ArrayList<>();
     List<TrainingExample> perturbed = new ArrayList<>();
     Map<String, Integer> unavailable = new TreeMap<>();
-    for (LabelBook.Resolved r : book.resolveAll().labels()) {
-      stopIfClosing(); // fetching and running images through the engine can take long
+    List<LabelBook.Resolved> labels = book.resolveAll().labels();
+    Map<String, String> missing = ensureFeatures(labels);
+    for (LabelBook.Resolved r : labels) {
       boolean inHoldout = Holdout.isHoldout(r.sha256(), r.strongestKind());
-      List<Derivatives.Copy> copies = derivatives == null ? List.of() : derivatives.of(r.sha256(), inHoldout);
-      String why = ensureFeatures(r.sha256(), copies);
+      String why = missing.get(r.sha256());
       FeatureStore.Features f = features.get(r.sha256()).orElse(null);
       if (f == null) {
         unavailable.merge("without features, left out: " + why, 1, Integer::sum);
@@ -326,7 +326,7 @@ public final class TrainerService implements AutoCloseable {
         ex = ex.withImportance(weights.weight(r.label().name(), r.sourcePlatform()));
       }
       (inHoldout ? holdout : train).add(ex);
-      for (Derivatives.Copy c : copies) {
+      for (Derivatives.Copy c : copiesOf(r, inHoldout)) {
         FeatureStore.Features cf = features.get(r.sha256(), c.variant()).orElse(null);
         if (cf != null) {
           (inHoldout ? perturbed : train).add(ex.copy(c.variant(), cf.spectral(), cf.semantic()));
@@ -336,13 +336,47 @@ public final class TrainerService implements AutoCloseable {
     return new Sets(train, holdout, perturbed, unavailable);
   }
 
+  private List<Derivatives.Copy> copiesOf(LabelBook.Resolved r, boolean inHoldout) {
+    return derivatives == null ? List.of() : derivatives.of(r.sha256(), inHoldout);
+  }
+
+  /** Images whose features the engine computes at once: the engine batches across them while the next is fetched. */
+  static final int IMAGES_IN_FLIGHT = 8;
+
+  /** What one image still needs: its features' futures, or why it cannot get them. */
+  private record Pending(String sha256, List<CompletableFuture<FeatureExtractor.Features>> futures, String why) {}
+
   /**
-   * Computes and stores whatever the store lacks of an image's features and its copies': the image is fetched
-   * through the intake from its feedback's {@code imageUri}, checked against its sha256 and run through the engine
-   * (copies made by {@link Derivatives.Copy#apply}). Features come from the store when present, so a restart
-   * recomputes nothing. Returns why something could not be computed, or null when all is there.
+   * Computes and stores whatever the store lacks of the labeled images' features and their copies'. An image is
+   * fetched through the intake from its feedback's {@code imageUri}, checked against its sha256 and run through the
+   * engine with its copies (made by {@link Derivatives.Copy#apply}); up to {@link #IMAGES_IN_FLIGHT} images are in
+   * the engine at once, so it batches across them while the next one is fetched. Features are stored as each image
+   * completes; what the store holds is never recomputed, so a restart recomputes nothing.
+   *
+   * @return for each image that could not get everything it needs, why
    */
-  private String ensureFeatures(String sha256, List<Derivatives.Copy> copies) {
+  private Map<String, String> ensureFeatures(List<LabelBook.Resolved> labels) {
+    Map<String, String> why = new java.util.HashMap<>();
+    java.util.ArrayDeque<Pending> window = new java.util.ArrayDeque<>();
+    for (LabelBook.Resolved r : labels) {
+      stopIfClosing(); // fetching and running images through the engine can take long
+      Pending p = submit(r.sha256(), copiesOf(r, Holdout.isHoldout(r.sha256(), r.strongestKind())));
+      if (p == null) {
+        continue;
+      }
+      window.add(p);
+      while (window.size() >= IMAGES_IN_FLIGHT) {
+        finish(window.poll(), why);
+      }
+    }
+    while (!window.isEmpty()) {
+      finish(window.poll(), why);
+    }
+    return why;
+  }
+
+  /** Fetches an image and submits what the store lacks of it; null when nothing is missing. */
+  private Pending submit(String sha256, List<Derivatives.Copy> copies) {
     boolean needClean = features.get(sha256).isEmpty();
     List<Derivatives.Copy> missing = copies.stream().filter(c -> features.get(sha256, c.variant()).isEmpty())
         .toList();
@@ -353,39 +387,53 @@ public final class TrainerService implements AutoCloseable {
     if (f == null || f.getImageUri() == null) {
       log.warn("labeled image {} has {} missing and no feedback names its imageUri; it cannot be fetched", sha256,
           needClean ? "its features" : missing.size() + " derivative copies");
-      return "NO_IMAGE_URI (no feedback names where to fetch it)";
+      return new Pending(sha256, List.of(), "NO_IMAGE_URI (no feedback names where to fetch it)");
     }
     LoadedImage img;
     try {
       img = intake.load(ImageSource.parse(f.getImageUri()));
     } catch (IntakeException e) {
       log.warn("cannot fetch labeled image {}: {} {}", sha256, e.reason(), e.getMessage());
-      return e.reason().name();
+      return new Pending(sha256, List.of(), e.reason().name());
     }
     if (!img.fetched().sha256().equals(sha256)) {
       log.warn("feedback for {} points at {} whose bytes hash to {}; not used", sha256, f.getImageUri(),
           img.fetched().sha256());
-      return "SHA256_MISMATCH (the imageUri's bytes are another image)";
+      return new Pending(sha256, List.of(), "SHA256_MISMATCH (the imageUri's bytes are another image)");
     }
+    List<CompletableFuture<FeatureExtractor.Features>> todo = new ArrayList<>();
     try {
-      List<CompletableFuture<FeatureExtractor.Features>> todo = new ArrayList<>();
       if (needClean) {
         todo.add(extractor.submit(img.image(), sha256, null));
       }
       todo.addAll(extractor.submitCopies(img.image(), sha256, missing));
-      for (CompletableFuture<FeatureExtractor.Features> fut : todo) {
+    } catch (RuntimeException e) {
+      todo.add(CompletableFuture.failedFuture(e)); // reported with the image, after what was submitted completes
+    }
+    return new Pending(sha256, todo, null);
+  }
+
+  /** Waits for one image's features and stores them, or records why it has none. */
+  private void finish(Pending p, Map<String, String> why) {
+    if (p.why() != null) {
+      why.put(p.sha256(), p.why());
+      return;
+    }
+    for (CompletableFuture<FeatureExtractor.Features> fut : p.futures()) {
+      try {
         FeatureExtractor.Features x = fut.get(30, TimeUnit.MINUTES);
-        features.put(sha256, x.variant(), new FeatureStore.Features(x.spectral(), x.semantic()), base.version(),
+        features.put(p.sha256(), x.variant(), new FeatureStore.Features(x.spectral(), x.semantic()), base.version(),
             base.inputPolicy().spec());
         featuresComputed.incrementAndGet();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new org.apache.kafka.common.errors.InterruptException(e);
+      } catch (Exception e) {
+        Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null
+            ? e.getCause() : e;
+        log.warn("cannot compute features of {}: {}", p.sha256(), cause.toString());
+        why.putIfAbsent(p.sha256(), "MODEL_FAILURE (" + cause.getClass().getSimpleName() + ")");
       }
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new org.apache.kafka.common.errors.InterruptException(e);
-    } catch (Exception e) {
-      log.warn("cannot compute features of {}: {}", sha256, e.toString());
-      return "MODEL_FAILURE (" + e.getClass().getSimpleName() + ")";
     }
   }
 
