@@ -198,9 +198,15 @@ class DetectorAppTest {
       assertEquals(n, verdicts.size(), "no event lost across the swap");
       List<String> versions = verdicts.stream().map(Verdict::getModelVersion).toList();
       int firstV2 = versions.indexOf("2.0.0");
+      int lastV1 = versions.lastIndexOf("1.0.0");
       assertTrue(firstV2 > 0, "some verdicts from 1.0.0, then 2.0.0: " + versions);
-      assertTrue(versions.subList(firstV2, versions.size()).stream().allMatch("2.0.0"::equals),
-          "after the switch every verdict is 2.0.0 (one partition, in order): " + versions);
+      // Verdicts come in offset order, but images reach the engine as their fetch and decode finish, so around
+      // the swap the two versions may interleave among the images in flight then, and only there.
+      int window = s.integer("detector.max-in-flight", 32, 1, 100_000);
+      assertTrue(lastV1 - firstV2 < window, "1.0.0 and 2.0.0 interleave only among the " + window + " images in "
+          + "flight at the swap: " + versions);
+      assertTrue(versions.subList(lastV1 + 1, versions.size()).stream().allMatch("2.0.0"::equals),
+          "after the switch every verdict is 2.0.0: " + versions);
       assertTrue(versions.stream().noneMatch("3.0.0"::equals), "the corrupt release never served");
       assertEquals("2.0.0", app.engine().modelVersion());
     }
