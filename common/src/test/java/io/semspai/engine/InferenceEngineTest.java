@@ -174,11 +174,13 @@ class InferenceEngineTest {
       long secondMb = (nativeEnd - nativeMiddle) >> 20;
       System.out.printf("leak check: live arrays %d -> %d; native memory +%d MB, +%d MB over two runs of 1000 images%n",
           arraysBefore, arraysAfter, firstMb, secondMb);
-      assertTrue(secondMb < 160, "native memory grew by " + secondMb + " MB over the second 1000 images (first "
+      // Seen from run to run: -89 to +151 MB over the second 1000 images; a leak of one patch tensor per image is
+      // +600 MB there.
+      assertTrue(secondMb < 300, "native memory grew by " + secondMb + " MB over the second 1000 images (first "
           + firstMb + " MB)");
-      // The first 1000 still warm the allocator's arenas: measured +66 to +257 MB from run to run, then flat
-      // (-5 to +8 MB) over the second 1000. A leak grows both halves alike, so the total bound only backs up the one
-      // above: one leaked patch tensor per image would add 1200 MB here.
+      // The first 1000 still warm the allocator's arenas: measured +16 to +257 MB from run to run. A leak grows
+      // both halves alike, so the total bound backs up the one above: one leaked patch tensor per image would add
+      // 1200 MB here.
       assertTrue(nativeEnd - nativeStart < (512L << 20), "native memory grew by " + ((nativeEnd - nativeStart) >> 20)
           + " MB over 2000 images");
       assertEquals(0, e.memoryInUse(), "the memory budget is fully released");
