@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class BenchCommandTest {
   @Test
   void tinyBenchPrintsItsTable() {
-    SpaiCommandsTest.Run r = SpaiCommandsTest.run("bench", "spai", "--preset", "tiny", "--seconds", "0",
+    CliRun r = CliRun.of("bench", "spai", "--preset", "tiny", "--seconds", "0",
         "--min-images", "1", "--sizes", "224,512,1024", "--gemm-size", "256");
     assertEquals(0, r.exit(), r.err());
     String o = r.out();
@@ -30,8 +30,8 @@ class BenchCommandTest {
 
   @Test
   void badOptionsAreRefused() {
-    SpaiCommandsTest.Run r = SpaiCommandsTest.run("bench", "spai", "--preset", "tiny", "--threads", "0");
-    SpaiCommandsTest.Run one = SpaiCommandsTest.run("bench", "spai", "--preset", "tiny", "--threads", "1", "--seconds",
+    CliRun r = CliRun.of("bench", "spai", "--preset", "tiny", "--threads", "0");
+    CliRun one = CliRun.of("bench", "spai", "--preset", "tiny", "--threads", "1", "--seconds",
         "0", "--min-images", "1", "--sizes", "224", "--gemm-size", "64");
     assertEquals(0, one.exit(), one.err());
     assertTrue(one.out().contains("intra-op threads 1,"), one.out());

@@ -20,7 +20,7 @@ class ImportCommandTest {
   @Test
   void importsTheGoldenTrainingCheckpointAndSaysWhatItDid() {
     Path out = tmp.resolve("bundle");
-    SpaiCommandsTest.Run r = SpaiCommandsTest.run("model", "import", "--spai", GOLDEN.resolve("spai.pth").toString(),
+    CliRun r = CliRun.of("model", "import", "--spai", GOLDEN.resolve("spai.pth").toString(),
         "--set", "vit.heads=2", "--out", out.toString());
     assertEquals(0, r.exit(), r.err());
     String o = r.out();
@@ -36,7 +36,7 @@ class ImportCommandTest {
     assertTrue(o.contains("  converted 113 tensors {F32=112, I64=1} to float32 (int64 kept)"), o);
     assertTrue(o.contains("wrote " + out.toAbsolutePath() + ": spai 0.1.0 in "), o);
 
-    SpaiCommandsTest.Run info = SpaiCommandsTest.run("model", "info", out.toString(), "--verify");
+    CliRun info = CliRun.of("model", "info", out.toString(), "--verify");
     assertEquals(0, info.exit(), info.err());
     assertTrue(info.out().contains("\"checkpoint\" : \"spai.pth\""), info.out());
     assertTrue(info.out().contains("verified: spai (spai.safetensors, sha256 ok)"), info.out());
@@ -46,7 +46,7 @@ class ImportCommandTest {
   void importsTheGoldenSemSpaiFixturesIntoAFusionBundle() {
     Path out = tmp.resolve("bundle");
     Path clip = SEMANTIC.resolve("open_clip_pytorch_model.bin");
-    SpaiCommandsTest.Run r = SpaiCommandsTest.run("model", "import", "--spai", GOLDEN.resolve("spai.pth").toString(),
+    CliRun r = CliRun.of("model", "import", "--spai", GOLDEN.resolve("spai.pth").toString(),
         "--convnext", clip.toString(), "--head", SEMANTIC.resolve("head.safetensors").toString(), "--set",
         "vit.heads=2", "--out", out.toString());
     assertEquals(0, r.exit(), r.err());
@@ -62,7 +62,7 @@ class ImportCommandTest {
         + " eval/train-head to calibrate"), o);
     assertFalse(o.contains("UNTRAINED"), o);
 
-    SpaiCommandsTest.Run info = SpaiCommandsTest.run("model", "info", out.toString(), "--verify");
+    CliRun info = CliRun.of("model", "info", out.toString(), "--verify");
     assertEquals(0, info.exit(), info.err());
     assertTrue(info.out().contains("verified: convnext (convnext.safetensors, sha256 ok)"), info.out());
     assertTrue(info.out().contains("verified: head (head.safetensors, sha256 ok)"), info.out());
@@ -71,7 +71,7 @@ class ImportCommandTest {
   @Test
   void withoutAHeadTheBundleGetsAnUntrainedHeadAndSaysSoLoudly() {
     Path out = tmp.resolve("bundle");
-    SpaiCommandsTest.Run r = SpaiCommandsTest.run("model", "import", "--spai", GOLDEN.resolve("spai.pth").toString(),
+    CliRun r = CliRun.of("model", "import", "--spai", GOLDEN.resolve("spai.pth").toString(),
         "--convnext", SEMANTIC.resolve("convnext.safetensors").toString(), "--head-seed", "9", "--set", "vit.heads=2",
         "--out", out.toString());
     assertEquals(0, r.exit(), r.err());
@@ -81,7 +81,7 @@ class ImportCommandTest {
         o);
     assertTrue(o.contains("WARNING: the fusion head is UNTRAINED (random init): fused scores mean nothing until it is"
         + " trained. Train it with `semspai train-head` or the trainer service"), o);
-    SpaiCommandsTest.Run info = SpaiCommandsTest.run("model", "info", out.toString(), "--verify");
+    CliRun info = CliRun.of("model", "info", out.toString(), "--verify");
     assertEquals(0, info.exit(), info.err());
     assertTrue(info.out().contains("random-init, seed 9"), info.out());
   }
@@ -90,7 +90,7 @@ class ImportCommandTest {
   void theSemanticBranchWithoutSpaiIsRefused() {
     Path out = tmp.resolve("bundle");
     for (String option : new String[] {"--convnext", "--head"}) {
-      SpaiCommandsTest.Run r = SpaiCommandsTest.run("model", "import", option,
+      CliRun r = CliRun.of("model", "import", option,
           SEMANTIC.resolve("convnext.safetensors").toString(), "--out", out.toString());
       assertEquals(2, r.exit());
       assertEquals("error: " + option + " needs --spai too: every bundle holds SPAI, which the semantic branch and the"
@@ -98,7 +98,7 @@ class ImportCommandTest {
           r.err().strip());
       assertFalse(Files.exists(out));
     }
-    SpaiCommandsTest.Run wrong = SpaiCommandsTest.run("model", "import", "--spai",
+    CliRun wrong = CliRun.of("model", "import", "--spai",
         SEMANTIC.resolve("convnext.safetensors").toString(), "--set", "vit.heads=2", "--out", out.toString());
     assertEquals(2, wrong.exit());
     assertTrue(wrong.err().contains("these look like OpenCLIP ConvNeXt weights (visual.trunk.*): pass that file with"
@@ -109,18 +109,18 @@ class ImportCommandTest {
   @Test
   void refusalsAreOneLineWithExitCodeTwo() {
     Path out = tmp.resolve("bundle");
-    SpaiCommandsTest.Run none = SpaiCommandsTest.run("model", "import", "--out", out.toString());
+    CliRun none = CliRun.of("model", "import", "--out", out.toString());
     assertEquals(2, none.exit());
     assertEquals("error: nothing to import: give --spai FILE (and --convnext FILE for a Sem-SPAI bundle)",
         none.err().strip());
 
-    SpaiCommandsTest.Run heads = SpaiCommandsTest.run("model", "import", "--spai",
+    CliRun heads = CliRun.of("model", "import", "--spai",
         GOLDEN.resolve("weights.safetensors").toString(), "--out", out.toString());
     assertEquals(2, heads.exit());
     assertTrue(heads.err().strip().startsWith("error: --spai: the ViT's width 32 is not a multiple of the preset's 12"
         + " heads"), heads.err());
 
-    SpaiCommandsTest.Run bad = SpaiCommandsTest.run("model", "import", "--spai",
+    CliRun bad = CliRun.of("model", "import", "--spai",
         GOLDEN.resolve("weights.safetensors").toString(), "--set", "vit.num_heads=2", "--model-version", "one",
         "--out", out.toString());
     assertEquals(2, bad.exit());

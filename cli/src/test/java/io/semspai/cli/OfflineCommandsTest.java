@@ -20,8 +20,6 @@ import io.semspai.image.RgbImage;
 import io.semspai.perturb.PerturbationPipeline;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,7 +32,6 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code infer} and {@code eval} end to end through {@link Main#newCommandLine()}, on a tiny random-init fusion bundle
@@ -48,18 +45,6 @@ class OfflineCommandsTest {
   static Path csv;
   /** The data rows of {@link #csv}, as written. */
   static final List<String> ROWS = new ArrayList<>();
-
-  record Run(int exit, String out, String err) {}
-
-  static Run run(String... args) {
-    CommandLine cl = Main.newCommandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   @BeforeAll
   static void setUp() throws IOException {
@@ -118,7 +103,7 @@ class OfflineCommandsTest {
   @Test
   void inferWritesEveryRowWithScoresOrAReasonAndExitsThree() throws IOException {
     Path out = tmp.resolve("out");
-    Run r = run("infer", "--model", bundle.toString(), "--input", csv.toString(), "--output", out.toString());
+    CliRun r = CliRun.of("infer", "--model", bundle.toString(), "--input", csv.toString(), "--output", out.toString());
     assertEquals(OfflineScorer.EXIT_ROWS_FAILED, r.exit(), r.err());
     assertTrue(r.out().contains("17 images, 13 scored, 4 failed"), r.out());
 
@@ -167,7 +152,7 @@ class OfflineCommandsTest {
 
     // Scoring the written CSV again overwrites the columns in place instead of adding new ones.
     Path again = tmp.resolve("again");
-    r = run("infer", "--model", bundle.toString(), "--input", out.resolve("set.csv").toString(), "--csv-root",
+    r = CliRun.of("infer", "--model", bundle.toString(), "--input", out.resolve("set.csv").toString(), "--csv-root",
         data.toString(), "--output", again.toString(), "--mode", "spectral");
     assertEquals(OfflineScorer.EXIT_ROWS_FAILED, r.exit(), r.err());
     Dataset rescored = DatasetCsv.read(again.resolve("set.csv"));
@@ -179,11 +164,11 @@ class OfflineCommandsTest {
   @Test
   void evalReportsTheMetricsOfTheScoresInferWrites() throws IOException {
     Path out = tmp.resolve("infer");
-    Run r = run("infer", "--model", bundle.toString(), "--input", csv.toString(), "--output", out.toString(),
+    CliRun r = CliRun.of("infer", "--model", bundle.toString(), "--input", csv.toString(), "--output", out.toString(),
         "--tag", "s");
     assertEquals(OfflineScorer.EXIT_ROWS_FAILED, r.exit(), r.err());
     Path json = tmp.resolve("eval/out.json");
-    r = run("eval", "--model", bundle.toString(), "--csv", csv.toString(), "--json", json.toString());
+    r = CliRun.of("eval", "--model", bundle.toString(), "--csv", csv.toString(), "--json", json.toString());
     assertEquals(OfflineScorer.EXIT_ROWS_FAILED, r.exit(), r.err());
     assertTrue(r.out().contains("== set (fusion) =="), r.out());
     assertTrue(r.out().contains("== set (spectral) =="), r.out());
@@ -255,7 +240,7 @@ class OfflineCommandsTest {
     Path json = tmp.resolve("r.json");
     Path deriv = tmp.resolve("deriv");
     Path report = tmp.resolve("report");
-    Run r = run("eval", "--model", bundle.toString(), "--csv", clean.toString(), "--csv-root", data.toString(),
+    CliRun r = CliRun.of("eval", "--model", bundle.toString(), "--csv", clean.toString(), "--csv-root", data.toString(),
         "--sweep", "jpeg=90,50", "--sweep", "scale=0.5", "--write-derivatives", deriv.toString(), "--report",
         report.toString(), "--json", json.toString());
     assertEquals(0, r.exit(), r.err());
@@ -294,7 +279,7 @@ class OfflineCommandsTest {
     assertEquals(65, half.height());
     // The derivative CSV evaluates as it is, and jpeg=50 evaluated from files gives what the sweep gave.
     Path j2 = tmp.resolve("d.json");
-    r = run("eval", "--model", bundle.toString(), "--csv", deriv.resolve("jpeg_50/clean/clean.csv").toString(),
+    r = CliRun.of("eval", "--model", bundle.toString(), "--csv", deriv.resolve("jpeg_50/clean/clean.csv").toString(),
         "--mode", "spectral", "--json", j2.toString());
     assertEquals(0, r.exit(), r.err());
     double fromFiles = Json.MAPPER.readTree(j2.toFile()).at("/results/0/auc").asDouble();
@@ -322,7 +307,7 @@ class OfflineCommandsTest {
     Path fakes = tmp.resolve("fakes.csv");
     Files.writeString(fakes, "image,class,split\nai/f0.png,1,test\nai/f1.jpg,1,test\nai/f2.png,1,test\n");
     Path json = tmp.resolve("f.json");
-    Run r = run("eval", "--model", bundle.toString(), "--mode", "spectral", "--csv", fakes.toString(), "--csv-root",
+    CliRun r = CliRun.of("eval", "--model", bundle.toString(), "--mode", "spectral", "--csv", fakes.toString(), "--csv-root",
         data.toString(), "--json", json.toString());
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().contains("AUC n/a  AP n/a"), r.out());
@@ -337,7 +322,7 @@ class OfflineCommandsTest {
   @Test
   void folderInputWithAttentionOverlaysAndPerturbation() throws IOException {
     Path out = tmp.resolve("o");
-    Run r = run("infer", "--model", bundle.toString(), "--input", data.resolve("real").toString(), "--output",
+    CliRun r = CliRun.of("infer", "--model", bundle.toString(), "--input", data.resolve("real").toString(), "--output",
         out.toString(), "--attention", "--tag", "t");
     assertEquals(0, r.exit(), r.err());
     Dataset listed = DatasetCsv.read(out.resolve("real.csv"));
@@ -355,7 +340,7 @@ class OfflineCommandsTest {
 
     // A perturbed run scores other pixels, so other scores.
     Path p = tmp.resolve("p");
-    r = run("infer", "--model", bundle.toString(), "--input", data.resolve("real").toString(), "--output",
+    r = CliRun.of("infer", "--model", bundle.toString(), "--input", data.resolve("real").toString(), "--output",
         p.toString(), "--tag", "t", "--perturb", "scale=0.5,jpeg=40");
     assertEquals(0, r.exit(), r.err());
     Dataset perturbed = DatasetCsv.read(p.resolve("real.csv"));
@@ -386,44 +371,44 @@ class OfflineCommandsTest {
   @Test
   void badInputFailsWithExitTwoAndWritesNothing() throws IOException {
     Path out = tmp.resolve("nothing");
-    Run r = run("eval", "--model", tmp.resolve("no-bundle").toString(), "--csv", csv.toString());
+    CliRun r = CliRun.of("eval", "--model", tmp.resolve("no-bundle").toString(), "--csv", csv.toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("error: "), r.err());
 
-    r = run("eval", "--model", bundle.toString(), "--csv", tmp.resolve("absent.csv").toString());
+    r = CliRun.of("eval", "--model", bundle.toString(), "--csv", tmp.resolve("absent.csv").toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("error: CSV " + tmp.resolve("absent.csv") + " does not exist"), r.err());
 
     Path noImage = tmp.resolve("noimage.csv");
     Files.writeString(noImage, "path,class\na.png,1\n");
-    r = run("infer", "--model", bundle.toString(), "--input", noImage.toString(), "--output", out.toString());
+    r = CliRun.of("infer", "--model", bundle.toString(), "--input", noImage.toString(), "--output", out.toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("no 'image' column"), r.err());
 
     Path unlabelled = tmp.resolve("unlabelled.csv");
     Files.writeString(unlabelled, "image\nreal/r0.png\n");
-    r = run("eval", "--model", bundle.toString(), "--csv", unlabelled.toString(), "--csv-root", data.toString());
+    r = CliRun.of("eval", "--model", bundle.toString(), "--csv", unlabelled.toString(), "--csv-root", data.toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("no 'class' column; evaluation needs labels"), r.err());
 
-    r = run("eval", "--model", bundle.toString(), "--csv", csv.toString(), "--split", "val");
+    r = CliRun.of("eval", "--model", bundle.toString(), "--csv", csv.toString(), "--split", "val");
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("no rows of split 'val' (it has: test, train); choose one with --split"), r.err());
 
-    r = run("eval", "--model", bundle.toString(), "--csv", csv.toString(), "--perturb", "jpg=50");
+    r = CliRun.of("eval", "--model", bundle.toString(), "--csv", csv.toString(), "--perturb", "jpg=50");
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("unknown perturbation 'jpg'"), r.err());
 
-    r = run("eval", "--model", bundle.toString(), "--csv", csv.toString(), "--perturb", "jpeg=50", "--sweep",
+    r = CliRun.of("eval", "--model", bundle.toString(), "--csv", csv.toString(), "--perturb", "jpeg=50", "--sweep",
         "jpeg=90");
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("jpeg is both in --perturb"), r.err());
 
-    r = run("eval", "--model", bundle.toString(), "--csv", csv.toString(), "--write-derivatives", out.toString());
+    r = CliRun.of("eval", "--model", bundle.toString(), "--csv", csv.toString(), "--write-derivatives", out.toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("--write-derivatives needs --perturb or --sweep"), r.err());
 
-    r = run("infer", "--model", bundle.toString(), "--input", csv.toString(), "--output", out.toString(), "--tag",
+    r = CliRun.of("infer", "--model", bundle.toString(), "--input", csv.toString(), "--output", out.toString(), "--tag",
         "class");
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("would overwrite the CSV's own 'class' column"), r.err());

@@ -11,8 +11,6 @@ import io.semspai.spai.SpaiModel;
 import io.semspai.spai.SpaiResult;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +21,6 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class SpaiCommandsTest {
   @TempDir static Path shared;
@@ -31,22 +28,10 @@ class SpaiCommandsTest {
   static Path bundle;
   static Path images;
 
-  record Run(int exit, String out, String err) {}
-
-  static Run run(String... args) {
-    CommandLine cl = Main.newCommandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @BeforeAll
   static void setUp() throws IOException {
     bundle = shared.resolve("bundle");
-    Run r = run("model", "init", "--preset", "tiny", "--seed", "3", "--out", bundle.toString());
+    CliRun r = CliRun.of("model", "init", "--preset", "tiny", "--seed", "3", "--out", bundle.toString());
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().startsWith("wrote " + bundle.toAbsolutePath() + ": semspai-tiny-random-seed3 0.1.0"), r.out());
     images = shared.resolve("imgs");
@@ -68,7 +53,7 @@ class SpaiCommandsTest {
 
   @Test
   void infoPrintsTheManifestAndVerifies() {
-    Run r = run("model", "info", bundle.toString(), "--verify");
+    CliRun r = CliRun.of("model", "info", bundle.toString(), "--verify");
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().contains("\"name\" : \"semspai-tiny-random-seed3\""), r.out());
     assertTrue(r.out().contains("\"source\" : \"random-init, seed 3\""), r.out());
@@ -79,7 +64,7 @@ class SpaiCommandsTest {
   @Test
   void inferWritesOneSortedRowPerImageWithTheModelsScores() throws IOException {
     Path out = tmp.resolve("out");
-    Run r = run("infer", "--model", bundle.toString(), "--mode", "spectral", "--input", images.toString(),
+    CliRun r = CliRun.of("infer", "--model", bundle.toString(), "--mode", "spectral", "--input", images.toString(),
         "--output", out.toString(), "--tag", "spai");
     assertEquals(0, r.exit(), r.err());
     List<String> lines = Files.readAllLines(out.resolve("imgs.csv"));
@@ -101,7 +86,7 @@ class SpaiCommandsTest {
   @Test
   void defaultTagIsSemspai() throws IOException {
     Path out = tmp.resolve("out2");
-    Run r = run("infer", "--model", bundle.toString(), "--mode", "spectral", "--input", images.toString(),
+    CliRun r = CliRun.of("infer", "--model", bundle.toString(), "--mode", "spectral", "--input", images.toString(),
         "--output", out.toString());
     assertEquals(0, r.exit(), r.err());
     assertEquals("image,split,semspai,semspai_logit", Files.readAllLines(out.resolve("imgs.csv")).get(0));
@@ -110,7 +95,7 @@ class SpaiCommandsTest {
   @Test
   void fusionIsTheDefaultModeAndWritesTheFusedScoreBesideSpais() throws IOException {
     Path out = tmp.resolve("fused");
-    Run r = run("infer", "--model", bundle.toString(), "--input", images.toString(), "--output", out.toString(),
+    CliRun r = CliRun.of("infer", "--model", bundle.toString(), "--input", images.toString(), "--output", out.toString(),
         "--tag", "sem");
     assertEquals(0, r.exit(), r.err());
     List<String> lines = Files.readAllLines(out.resolve("imgs.csv"));
@@ -130,15 +115,15 @@ class SpaiCommandsTest {
   @Test
   void initRecordsTheInputPolicyAndRefusesABadOne() {
     Path b = tmp.resolve("resized");
-    Run r = run("model", "init", "--preset", "tiny", "--out", b.toString(), "--input-policy", "resize:448");
+    CliRun r = CliRun.of("model", "init", "--preset", "tiny", "--out", b.toString(), "--input-policy", "resize:448");
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().contains("  component convnext convnext.safetensors ("), r.out());
     assertTrue(r.out().contains("  component head head.safetensors ("), r.out());
     assertTrue(r.out().contains("mode fusion, SPAI input resize:448, thresholds uncalibrated (0.5/0.5)"), r.out());
-    r = run("model", "info", b.toString());
+    r = CliRun.of("model", "info", b.toString());
     assertTrue(r.out().contains("\"input_policy\" : \"resize:448\""), r.out());
     assertTrue(r.out().contains("\"calibrated\" : false"), r.out());
-    r = run("model", "init", "--preset", "tiny", "--out", tmp.resolve("bad").toString(), "--input-policy", "zoom");
+    r = CliRun.of("model", "init", "--preset", "tiny", "--out", tmp.resolve("bad").toString(), "--input-policy", "zoom");
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("unknown SPAI input policy 'zoom'"), r.err());
     assertFalse(Files.exists(tmp.resolve("bad")));
@@ -148,14 +133,14 @@ class SpaiCommandsTest {
   void fusionModeNamesWhatIsMissing() throws IOException {
     Path spaiOnly = io.semspai.spai.SpaiBundles.writeRandom(tmp.resolve("spai-only"), io.semspai.spai.SpaiConfig
         .tiny(), 3, "spai-only", "0.1.0");
-    Run r = run("infer", "--model", spaiOnly.toString(), "--input", images.toString(), "--output", tmp.toString());
+    CliRun r = CliRun.of("infer", "--model", spaiOnly.toString(), "--input", images.toString(), "--output", tmp.toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("has no convnext and head components (it has [spai]), so it cannot run in fusion "
         + "mode; use spectral mode (--mode spectral)"), r.err());
-    r = run("infer", "--model", spaiOnly.toString(), "--mode", "spectral", "--input", images.toString(),
+    r = CliRun.of("infer", "--model", spaiOnly.toString(), "--mode", "spectral", "--input", images.toString(),
         "--output", tmp.resolve("s").toString());
     assertEquals(0, r.exit(), r.err());
-    r = run("infer", "--model", bundle.toString(), "--mode", "magic", "--input", images.toString(),
+    r = CliRun.of("infer", "--model", bundle.toString(), "--mode", "magic", "--input", images.toString(),
         "--output", tmp.toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("error: --mode must be fusion or spectral, got 'magic'"), r.err());
@@ -163,21 +148,21 @@ class SpaiCommandsTest {
 
   @Test
   void badFlagsFailWithAMessage() {
-    Run r = run("infer", "--model", bundle.toString(), "--input", tmp.resolve("nope").toString(), "--output",
+    CliRun r = CliRun.of("infer", "--model", bundle.toString(), "--input", tmp.resolve("nope").toString(), "--output",
         tmp.toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("error: --input " + tmp.resolve("nope") + " does not exist"), r.err());
-    r = run("infer", "--model", bundle.toString(), "--input", images.toString(), "--output", tmp.toString(),
+    r = CliRun.of("infer", "--model", bundle.toString(), "--input", images.toString(), "--output", tmp.toString(),
         "--tag", "a,b");
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("--tag 'a,b' must start with a letter"), r.err());
-    r = run("model", "init", "--preset", "huge", "--out", tmp.resolve("x").toString());
+    r = CliRun.of("model", "init", "--preset", "huge", "--out", tmp.resolve("x").toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("Invalid value for option '--preset'"), r.err());
-    r = run("model", "init", "--preset", "tiny", "--out", bundle.toString());
+    r = CliRun.of("model", "init", "--preset", "tiny", "--out", bundle.toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("already exists"), r.err());
-    r = run("model", "init", "--preset", "tiny", "--out", tmp.resolve("v").toString(), "--model-version", "1.0");
+    r = CliRun.of("model", "init", "--preset", "tiny", "--out", tmp.resolve("v").toString(), "--model-version", "1.0");
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("version '1.0' is not a semantic version"), r.err());
     assertFalse(Files.exists(tmp.resolve("v")));
@@ -193,13 +178,13 @@ class SpaiCommandsTest {
     try (FileChannel ch = FileChannel.open(dir.resolve("spai.safetensors"), StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 5000);
     }
-    Run r = run("infer", "--model", dir.toString(), "--input", images.toString(), "--output",
+    CliRun r = CliRun.of("infer", "--model", dir.toString(), "--input", images.toString(), "--output",
         tmp.resolve("o").toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("error: bundle " + dir.toAbsolutePath() + ": component spai: sha256 mismatch "
         + "(expected "), r.err());
     assertFalse(Files.exists(tmp.resolve("o")), "no output for a refused bundle");
-    r = run("model", "info", dir.toString(), "--verify");
+    r = CliRun.of("model", "info", dir.toString(), "--verify");
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("component spai: sha256 mismatch"), r.err());
   }
@@ -207,15 +192,15 @@ class SpaiCommandsTest {
   @Test
   void packUnpackRoundTrip() {
     Path zip = tmp.resolve("b.zip");
-    Run r = run("model", "pack", bundle.toString(), "--out", zip.toString());
+    CliRun r = CliRun.of("model", "pack", bundle.toString(), "--out", zip.toString());
     assertEquals(0, r.exit(), r.err());
-    r = run("model", "info", zip.toString());
+    r = CliRun.of("model", "info", zip.toString());
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().contains("\"name\" : \"semspai-tiny-random-seed3\""), r.out());
-    r = run("model", "unpack", zip.toString(), "--out", tmp.resolve("u").toString());
+    r = CliRun.of("model", "unpack", zip.toString(), "--out", tmp.resolve("u").toString());
     assertEquals(0, r.exit(), r.err());
     assertTrue(Files.exists(tmp.resolve("u").resolve("spai.safetensors")));
-    r = run("infer", "--model", zip.toString(), "--input", images.toString(), "--output", tmp.toString());
+    r = CliRun.of("infer", "--model", zip.toString(), "--input", images.toString(), "--output", tmp.toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("is a file; unpack an archive first"), r.err());
   }

@@ -11,8 +11,6 @@ import io.semspai.fusion.SemSpaiModel;
 import io.semspai.image.RgbImage;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +20,6 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code train-head} end to end on a tiny random-init bundle and the demo's two image kinds (CAMERA real,
@@ -34,23 +31,11 @@ class TrainHeadCommandTest {
   static Path bundle;
   static Path images;
 
-  record Run(int exit, String out, String err) {}
-
-  static Run run(String... args) {
-    CommandLine cl = Main.newCommandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @BeforeAll
   static void setUp() throws IOException {
     bundle = shared.resolve("bundle");
     // resize:224 on 224² images: one SPAI patch each, the same pixels
-    Run r = run("model", "init", "--preset", "tiny", "--seed", "3", "--input-policy", "resize:224", "--out",
+    CliRun r = CliRun.of("model", "init", "--preset", "tiny", "--seed", "3", "--input-policy", "resize:224", "--out",
         bundle.toString());
     assertEquals(0, r.exit(), r.err());
     images = shared.resolve("imgs");
@@ -120,7 +105,7 @@ class TrainHeadCommandTest {
   void aSeparableSetIsPromotedAndTheHeadBundleSwapsIn() throws Exception {
     Path csv = csv(shared.resolve("csv"), 150, true, false);
     Path out = tmp.resolve("head");
-    Run r = run("train-head", "--model", bundle.toString(), "--csv", csv.toString(), "--csv-root",
+    CliRun r = CliRun.of("train-head", "--model", bundle.toString(), "--csv", csv.toString(), "--csv-root",
         shared.toString(), "--seed", "4", "--out", out.toString());
     String all = r.out() + "\n--- stderr ---\n" + r.err();
     assertEquals(0, r.exit(), all);
@@ -152,12 +137,12 @@ class TrainHeadCommandTest {
   @Test
   void shuffledLabelsAreRejectedAndOnlyForceWritesTheBundleMarkedRejected() throws Exception {
     Path csv = csv(tmp.resolve("csv"), 40, false, true);
-    Run refused = run("train-head", "--model", bundle.toString(), "--csv", csv(tmp.resolve("up"), 3, false, false,
+    CliRun refused = CliRun.of("train-head", "--model", bundle.toString(), "--csv", csv(tmp.resolve("up"), 3, false, false,
         "../../" + tmp.relativize(images) + "/").toString());
     assertEquals(2, refused.exit(), refused.err());
     assertTrue(refused.err().contains("note: images are read only below --csv-root"), refused.err());
     Path out = tmp.resolve("head");
-    Run r = run("train-head", "--model", bundle.toString(), "--csv", csv.toString(), "--csv-root",
+    CliRun r = CliRun.of("train-head", "--model", bundle.toString(), "--csv", csv.toString(), "--csv-root",
         shared.toString(), "--epochs", "30", "--augment", "--k", "1", "--out", out.toString());
     String all = r.out() + "\n--- stderr ---\n" + r.err();
     assertEquals(TrainHeadCommand.REJECTED, r.exit(), all);
@@ -168,7 +153,7 @@ class TrainHeadCommandTest {
     assertTrue(r.out().contains("not written"), all);
     assertFalse(Files.exists(out));
 
-    Run forced = run("train-head", "--model", bundle.toString(), "--csv", csv.toString(), "--csv-root",
+    CliRun forced = CliRun.of("train-head", "--model", bundle.toString(), "--csv", csv.toString(), "--csv-root",
         shared.toString(), "--epochs", "30", "--out", out.toString(), "--force", "--out-version",
         "0.0.7-rejected");
     assertEquals(TrainHeadCommand.REJECTED, forced.exit(), forced.out() + forced.err());
@@ -181,10 +166,10 @@ class TrainHeadCommandTest {
   void badInputIsAOneLineUserError() throws IOException {
     Path noClass = tmp.resolve("noclass.csv");
     Files.writeString(noClass, "image,split\na.png,train\n");
-    Run r = run("train-head", "--model", bundle.toString(), "--csv", noClass.toString());
+    CliRun r = CliRun.of("train-head", "--model", bundle.toString(), "--csv", noClass.toString());
     assertEquals(2, r.exit(), r.err());
     assertTrue(r.err().contains("no 'class' column"), r.err());
-    r = run("train-head", "--model", bundle.toString(), "--csv", noClass.toString(), "--force");
+    r = CliRun.of("train-head", "--model", bundle.toString(), "--csv", noClass.toString(), "--force");
     assertEquals(2, r.exit(), r.err());
     assertTrue(r.err().contains("give --out"), r.err());
     Path oneClass = tmp.resolve("one.csv");
@@ -193,7 +178,7 @@ class TrainHeadCommandTest {
       lines.add(images.resolve("camera" + i + ".png") + ",0," + (i < 4 ? "train" : "test"));
     }
     Files.write(oneClass, lines);
-    r = run("train-head", "--model", bundle.toString(), "--csv", oneClass.toString(), "--csv-root",
+    r = CliRun.of("train-head", "--model", bundle.toString(), "--csv", oneClass.toString(), "--csv-root",
         images.toString());
     assertEquals(2, r.exit(), r.out() + r.err());
     assertTrue(r.err().contains("cannot train: training needs real and AI images"), r.err());
@@ -206,7 +191,7 @@ class TrainHeadCommandTest {
     Path out = tmp.resolve("never");
     for (String[] opt : List.of(new String[] {"--precision", "bf16"}, new String[] {"--device", "tpu0"},
         new String[] {"--device", "gpu999"})) {
-      Run r = run("train-head", "--model", bundle.toString(), "--csv", csv.toString(), "--out", out.toString(),
+      CliRun r = CliRun.of("train-head", "--model", bundle.toString(), "--csv", csv.toString(), "--out", out.toString(),
           opt[0], opt[1]);
       assertEquals(2, r.exit(), r.out() + r.err());
       String line = r.err().strip();
@@ -215,7 +200,7 @@ class TrainHeadCommandTest {
           line);
       assertTrue(r.out().isEmpty() && !Files.exists(out), "nothing computed or written: " + r.out());
     }
-    String help = run("train-head", "--help").out().replaceAll("\\s+", " ");
+    String help = CliRun.of("train-head", "--help").out().replaceAll("\\s+", " ");
     assertTrue(help.contains("--device") && help.contains("the head itself always trains and is judged on the CPU in "
         + "fp32"), help);
   }
