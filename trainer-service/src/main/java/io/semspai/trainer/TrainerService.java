@@ -307,10 +307,11 @@ public final class TrainerService implements AutoCloseable {
     List<TrainingExample> holdout = new ArrayList<>();
     List<TrainingExample> perturbed = new ArrayList<>();
     Map<String, Integer> unavailable = new TreeMap<>();
-    List<LabelBook.Resolved> labels = book.resolveAll().labels();
+    List<Planned> labels = book.resolveAll().labels().stream().map(this::plan).toList();
     Map<String, String> missing = ensureFeatures(labels);
-    for (LabelBook.Resolved r : labels) {
-      boolean inHoldout = Holdout.isHoldout(r.sha256(), r.strongestKind());
+    for (Planned l : labels) {
+      LabelBook.Resolved r = l.label();
+      boolean inHoldout = l.inHoldout();
       String why = missing.get(r.sha256());
       FeatureStore.Features f = features.get(r.sha256()).orElse(null);
       if (f == null) {
@@ -326,7 +327,7 @@ public final class TrainerService implements AutoCloseable {
         ex = ex.withImportance(weights.weight(r.label().name(), r.sourcePlatform()));
       }
       (inHoldout ? holdout : train).add(ex);
-      for (Derivatives.Copy c : copiesOf(r, inHoldout)) {
+      for (Derivatives.Copy c : l.copies()) {
         FeatureStore.Features cf = features.get(r.sha256(), c.variant()).orElse(null);
         if (cf != null) {
           (inHoldout ? perturbed : train).add(ex.copy(c.variant(), cf.spectral(), cf.semantic()));
@@ -336,8 +337,12 @@ public final class TrainerService implements AutoCloseable {
     return new Sets(train, holdout, perturbed, unavailable);
   }
 
-  private List<Derivatives.Copy> copiesOf(LabelBook.Resolved r, boolean inHoldout) {
-    return derivatives == null ? List.of() : derivatives.of(r.sha256(), inHoldout);
+  /** A resolved label with its holdout membership and the derivative copies it trains or is judged on. */
+  private record Planned(LabelBook.Resolved label, boolean inHoldout, List<Derivatives.Copy> copies) {}
+
+  private Planned plan(LabelBook.Resolved r) {
+    boolean inHoldout = Holdout.isHoldout(r.sha256(), r.strongestKind());
+    return new Planned(r, inHoldout, derivatives == null ? List.of() : derivatives.of(r.sha256(), inHoldout));
   }
 
   /** Images whose features the engine computes at once: the engine batches across them while the next is fetched. */
@@ -355,12 +360,12 @@ public final class TrainerService implements AutoCloseable {
    *
    * @return for each image that could not get everything it needs, why
    */
-  private Map<String, String> ensureFeatures(List<LabelBook.Resolved> labels) {
+  private Map<String, String> ensureFeatures(List<Planned> labels) {
     Map<String, String> why = new java.util.HashMap<>();
     java.util.ArrayDeque<Pending> window = new java.util.ArrayDeque<>();
-    for (LabelBook.Resolved r : labels) {
+    for (Planned l : labels) {
       stopIfClosing(); // fetching and running images through the engine can take long
-      Pending p = submit(r.sha256(), copiesOf(r, Holdout.isHoldout(r.sha256(), r.strongestKind())));
+      Pending p = submit(l.label().sha256(), l.copies());
       if (p == null) {
         continue;
       }
